@@ -1,0 +1,8 @@
+//! Bitsmith's engine: pure Rust and sans-IO. It works on bytes and chunks handed to it and never
+//! touches files, the network, the DOM or storage; the CLI (`src/bin/bitsmith.rs`) and the web
+//! app's worker do the I/O and call in here. It builds natively and for `wasm32-unknown-unknown`.
+
+pub mod ggml_type;
+
+pub use ggml_type::GgmlType;
+pub mod quant;
