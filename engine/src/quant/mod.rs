@@ -7,6 +7,7 @@
 //! whole number of blocks, with optional per-column importance weights (an imatrix row of
 //! `n_per_row` values) used by the types whose llama.cpp quantizer takes them.
 
+pub mod common;
 pub mod float;
 pub mod iq4;
 pub mod kquants;

@@ -1,0 +1,231 @@
+//! Scalar helpers shared by every quant format: ggml's rounding trick and its exact
+//! fp32 <-> fp16 / bf16 conversions.
+//!
+//! These must be bit-identical to the C code in llama.cpp's `ggml/src/ggml-impl.h` and
+//! `ggml/src/ggml-quants.c` (the "ref" path that `ggml_quantize_chunk` uses in ggml-base),
+//! because every block scale passes through them and one ulp of difference changes the
+//! quantized bytes.
+
+/// Rounds to the nearest integer the way ggml's `nearest_int` does (ggml/src/ggml-quants.c):
+/// adding 1.5 * 2^23 pushes the fraction out of the mantissa, so the FPU's
+/// round-to-nearest-even does the rounding, and the low 23 bits minus 2^22 are the result.
+///
+/// That means ties round to even (`nearest_int(2.5) == 2`), unlike C's `roundf`
+/// (ties away from zero). ggml asserts `|x| <= 4194303`; beyond that the result wraps, and
+/// we reproduce the same bit arithmetic rather than panic, since callers never go there.
+#[inline]
+pub fn nearest_int(fval: f32) -> i32 {
+    debug_assert!(fval.is_nan() || fval.abs() <= 4_194_303.0);
+    let val = fval + 12_582_912.0;
+    let i = val.to_bits() as i32;
+    (i & 0x007f_ffff) - 0x0040_0000
+}
+
+/// fp32 -> IEEE binary16 bits exactly like ggml's `ggml_compute_fp32_to_fp16`
+/// (ggml/src/ggml-impl.h, after Maratyszcza/FP16's `fp16_ieee_from_fp32_value`).
+///
+/// Round-to-nearest-even, overflow to infinity, subnormal halves kept. Every NaN becomes the
+/// canonical quiet NaN 0x7E00 with the input's sign (the payload is dropped), which is where
+/// this differs from `half::f16::from_f32` (that keeps the payload's top bits).
+#[inline]
+pub fn f32_to_f16_bits(f: f32) -> u16 {
+    // Both scales are exact powers of two; the first product overflows to infinity for
+    // inputs too large for f16, the second brings normal values back down so that adding
+    // `bias` below rounds the mantissa to 10 bits in the FPU.
+    let scale_to_inf = f32::from_bits(0x7780_0000); // 2^112
+    let scale_to_zero = f32::from_bits(0x0880_0000); // 2^-110
+    let mut base = (f.abs() * scale_to_inf) * scale_to_zero;
+
+    let w = f.to_bits();
+    let shl1_w = w.wrapping_add(w);
+    let sign = w & 0x8000_0000;
+    let mut bias = shl1_w & 0xFF00_0000;
+    if bias < 0x7100_0000 {
+        bias = 0x7100_0000;
+    }
+    base += f32::from_bits((bias >> 1) + 0x0780_0000);
+    let bits = base.to_bits();
+    let exp_bits = (bits >> 13) & 0x0000_7C00;
+    let mantissa_bits = bits & 0x0000_0FFF;
+    let nonsign = exp_bits + mantissa_bits;
+    let magnitude = if shl1_w > 0xFF00_0000 { 0x7E00 } else { nonsign };
+    ((sign >> 16) | magnitude) as u16
+}
+
+/// IEEE binary16 bits -> fp32, exact (every half is representable in f32), as ggml's
+/// `ggml_compute_fp16_to_fp32` (ggml/src/ggml-impl.h). NaN payloads are kept.
+#[inline]
+pub fn f16_bits_to_f32(h: u16) -> f32 {
+    // The widening conversion is exact and unambiguous, so `half`'s implementation gives the
+    // same bits as ggml's magic-number version (checked over all 65536 inputs in the tests).
+    half::f16::from_bits(h).to_f32()
+}
+
+/// fp32 -> bfloat16 bits exactly like ggml's `ggml_compute_fp32_to_bf16` (ggml/src/ggml-impl.h):
+/// round-to-nearest-even on the top 16 bits, NaNs truncated and forced quiet (bit 6 of the
+/// result set), subnormals kept.
+#[inline]
+pub fn f32_to_bf16_bits(f: f32) -> u16 {
+    let i = f.to_bits();
+    if (i & 0x7fff_ffff) > 0x7f80_0000 {
+        return ((i >> 16) | 64) as u16;
+    }
+    (i.wrapping_add(0x7fff + ((i >> 16) & 1)) >> 16) as u16
+}
+
+/// bfloat16 bits -> fp32 (exact: the bits become the top half of an f32).
+#[inline]
+pub fn bf16_bits_to_f32(h: u16) -> f32 {
+    f32::from_bits((h as u32) << 16)
+}
+
+/// Reads a little-endian fp16 field of a block (ggml stores `ggml_half` as raw `uint16_t`).
+#[inline]
+pub fn fp16_le_to_f32(b: [u8; 2]) -> f32 {
+    f16_bits_to_f32(u16::from_le_bytes(b))
+}
+
+/// Converts to fp16 with ggml's rounding and returns the little-endian bytes of a block field.
+#[inline]
+pub fn f32_to_fp16_le(f: f32) -> [u8; 2] {
+    f32_to_f16_bits(f).to_le_bytes()
+}
+
+/// `f32` rounded through fp16 and back: the value a block's scale actually has once stored.
+#[inline]
+pub fn round_to_f16(f: f32) -> f32 {
+    f16_bits_to_f32(f32_to_f16_bits(f))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Literal transcription check of ggml's fp16 -> fp32 (ggml-impl.h) against `half`.
+    fn ggml_fp16_to_fp32(h: u16) -> f32 {
+        let w = (h as u32) << 16;
+        let sign = w & 0x8000_0000;
+        let two_w = w.wrapping_add(w);
+        let exp_offset = 0xE0u32 << 23;
+        let exp_scale = f32::from_bits(0x0780_0000); // 2^-112
+        let normalized = f32::from_bits((two_w >> 4) + exp_offset) * exp_scale;
+        let magic_mask = 126u32 << 23;
+        let denormalized = f32::from_bits((two_w >> 17) | magic_mask) - 0.5;
+        let result = sign
+            | if two_w < (1 << 27) {
+                denormalized.to_bits()
+            } else {
+                normalized.to_bits()
+            };
+        f32::from_bits(result)
+    }
+
+    #[test]
+    fn nearest_int_rounds_half_to_even() {
+        assert_eq!(nearest_int(0.0), 0);
+        assert_eq!(nearest_int(-0.0), 0);
+        assert_eq!(nearest_int(0.5), 0);
+        assert_eq!(nearest_int(1.5), 2);
+        assert_eq!(nearest_int(2.5), 2);
+        assert_eq!(nearest_int(-2.5), -2);
+        assert_eq!(nearest_int(-3.5), -4);
+        assert_eq!(nearest_int(7.49), 7);
+        assert_eq!(nearest_int(-8.51), -9);
+        assert_eq!(nearest_int(4_194_303.0), 4_194_303);
+        assert_eq!(nearest_int(-4_194_303.0), -4_194_303);
+    }
+
+    #[test]
+    fn f16_to_f32_matches_ggml_for_every_half() {
+        for h in 0..=u16::MAX {
+            let a = f16_bits_to_f32(h);
+            let b = ggml_fp16_to_fp32(h);
+            assert_eq!(a.to_bits(), b.to_bits(), "half {h:#06x}");
+        }
+    }
+
+    #[test]
+    fn f32_to_f16_round_trips_every_half() {
+        for h in 0..=u16::MAX {
+            let f = f16_bits_to_f32(h);
+            let back = f32_to_f16_bits(f);
+            if f.is_nan() {
+                assert_eq!(back & 0x7fff, 0x7E00, "NaN {h:#06x} becomes canonical quiet NaN");
+                assert_eq!(back & 0x8000, h & 0x8000, "NaN sign kept");
+            } else {
+                assert_eq!(back, h, "half {h:#06x}");
+            }
+        }
+    }
+
+    #[test]
+    fn f32_to_f16_agrees_with_half_crate_on_non_nan() {
+        // `half` rounds to nearest even too; sweep a dense, deterministic set of f32 bit
+        // patterns (including every rounding tie region and the subnormal/overflow edges).
+        let mut x: u32 = 0x1234_5678;
+        for i in 0..2_000_000u32 {
+            let bits = if i < 1_000_000 {
+                // Walk all exponents with varied mantissas.
+                i.wrapping_mul(4294)
+            } else {
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                x
+            };
+            let f = f32::from_bits(bits);
+            if f.is_nan() {
+                continue;
+            }
+            assert_eq!(
+                f32_to_f16_bits(f),
+                half::f16::from_f32(f).to_bits(),
+                "f32 bits {bits:#010x}"
+            );
+        }
+    }
+
+    #[test]
+    fn f32_to_f16_edges() {
+        assert_eq!(f32_to_f16_bits(0.0), 0x0000);
+        assert_eq!(f32_to_f16_bits(-0.0), 0x8000);
+        assert_eq!(f32_to_f16_bits(65504.0), 0x7BFF);
+        // 65520 is the tie between 65504 and 65536 (=inf in f16): ties-to-even gives inf.
+        assert_eq!(f32_to_f16_bits(65520.0), 0x7C00);
+        assert_eq!(f32_to_f16_bits(65519.99), 0x7BFF);
+        assert_eq!(f32_to_f16_bits(f32::INFINITY), 0x7C00);
+        assert_eq!(f32_to_f16_bits(f32::NEG_INFINITY), 0xFC00);
+        assert_eq!(f32_to_f16_bits(f32::NAN), 0x7E00);
+        assert_eq!(f32_to_f16_bits(-f32::NAN), 0xFE00);
+        // A signalling NaN with payload still becomes the canonical quiet NaN.
+        assert_eq!(f32_to_f16_bits(f32::from_bits(0x7F80_0001)), 0x7E00);
+        // Smallest subnormal half and the tie below it (rounds to even = 0).
+        assert_eq!(f32_to_f16_bits(2f32.powi(-24)), 0x0001);
+        assert_eq!(f32_to_f16_bits(2f32.powi(-25)), 0x0000);
+        assert_eq!(f32_to_f16_bits(1.5 * 2f32.powi(-24)), 0x0002);
+        // 1 + 2^-11 is a tie between 1 and 1+2^-10: even mantissa (1.0) wins.
+        assert_eq!(f32_to_f16_bits(1.0 + 2f32.powi(-11)), 0x3C00);
+        assert_eq!(f32_to_f16_bits(1.0 + 3.0 * 2f32.powi(-11)), 0x3C02);
+    }
+
+    #[test]
+    fn bf16_rounding_and_nan() {
+        assert_eq!(f32_to_bf16_bits(1.0), 0x3F80);
+        assert_eq!(f32_to_bf16_bits(-2.0), 0xC000);
+        // Tie: 1 + 2^-8 sits halfway between 1.0 and 1+2^-7; even (1.0) wins.
+        assert_eq!(f32_to_bf16_bits(f32::from_bits(0x3F80_8000)), 0x3F80);
+        // Tie with odd lower half rounds up.
+        assert_eq!(f32_to_bf16_bits(f32::from_bits(0x3F81_8000)), 0x3F82);
+        assert_eq!(f32_to_bf16_bits(f32::from_bits(0x3F80_8001)), 0x3F81);
+        // Largest finite f32 rounds up to infinity (no saturation in ggml).
+        assert_eq!(f32_to_bf16_bits(f32::MAX), 0x7F80);
+        assert_eq!(f32_to_bf16_bits(f32::INFINITY), 0x7F80);
+        // NaNs: truncated and forced quiet via bit 6, sign kept.
+        assert_eq!(f32_to_bf16_bits(f32::from_bits(0x7F80_0001)), 0x7FC0);
+        assert_eq!(f32_to_bf16_bits(f32::from_bits(0xFFC0_0000)), 0xFFC0);
+        assert_eq!(f32_to_bf16_bits(f32::from_bits(0x7FA5_0000)), 0x7FE5);
+        // Subnormals are not flushed.
+        assert_eq!(f32_to_bf16_bits(f32::from_bits(0x0001_0000)), 0x0001);
+        assert_eq!(bf16_bits_to_f32(0x3F80), 1.0);
+    }
+}
