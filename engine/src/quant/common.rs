@@ -11,14 +11,40 @@
 /// round-to-nearest-even does the rounding, and the low 23 bits minus 2^22 are the result.
 ///
 /// That means ties round to even (`nearest_int(2.5) == 2`), unlike C's `roundf`
-/// (ties away from zero). ggml asserts `|x| <= 4194303`; beyond that the result wraps, and
-/// we reproduce the same bit arithmetic rather than panic, since callers never go there.
+/// (ties away from zero). ggml only `assert`s `|x| <= 4194303`, and release builds (NDEBUG)
+/// drop the assert, so for larger values, infinities and NaN (which degenerate inputs such as
+/// subnormal-only blocks do produce) the result is whatever the bit arithmetic gives. We
+/// reproduce that arithmetic instead of panicking, so such inputs still match llama.cpp.
 #[inline]
 pub fn nearest_int(fval: f32) -> i32 {
-    debug_assert!(fval.is_nan() || fval.abs() <= 4_194_303.0);
     let val = fval + 12_582_912.0;
     let i = val.to_bits() as i32;
     (i & 0x007f_ffff) - 0x0040_0000
+}
+
+/// C's `(int)f` / `(int8_t)f` / `(uint8_t)f` as compiled for x86-64 (`cvttss2si`): truncation
+/// toward zero, and the "integer indefinite" value `i32::MIN` for NaN and out-of-range inputs
+/// (C leaves those undefined; this is what llama.cpp's x86-64 build actually does). Narrower
+/// C casts then keep the low bits, which callers get with `as i8` / `as u8` on the result.
+/// Rust's own `f as i32` saturates instead, which would differ on such inputs.
+#[inline]
+pub fn c_trunc_i32(f: f32) -> i32 {
+    if f.is_nan() || f >= 2_147_483_648.0 || f < -2_147_483_648.0 {
+        i32::MIN
+    } else {
+        f as i32
+    }
+}
+
+/// glibc's `lroundf` on x86-64 (`long` is 64-bit): rounds half away from zero; NaN and values
+/// outside the `i64` range give `i64::MIN` (as the hardware conversion glibc falls back on).
+#[inline]
+pub fn c_lroundf(f: f32) -> i64 {
+    if f.is_nan() || f >= 9_223_372_036_854_775_808.0 || f < -9_223_372_036_854_775_808.0 {
+        i64::MIN
+    } else {
+        f.round() as i64
+    }
 }
 
 /// fp32 -> IEEE binary16 bits exactly like ggml's `ggml_compute_fp32_to_fp16`
@@ -48,7 +74,11 @@ pub fn f32_to_f16_bits(f: f32) -> u16 {
     let exp_bits = (bits >> 13) & 0x0000_7C00;
     let mantissa_bits = bits & 0x0000_0FFF;
     let nonsign = exp_bits + mantissa_bits;
-    let magnitude = if shl1_w > 0xFF00_0000 { 0x7E00 } else { nonsign };
+    let magnitude = if shl1_w > 0xFF00_0000 {
+        0x7E00
+    } else {
+        nonsign
+    };
     ((sign >> 16) | magnitude) as u16
 }
 
@@ -95,6 +125,210 @@ pub fn f32_to_fp16_le(f: f32) -> [u8; 2] {
 #[inline]
 pub fn round_to_f16(f: f32) -> f32 {
     f16_bits_to_f32(f32_to_f16_bits(f))
+}
+
+/// Below this max-abs a group counts as all zero (`GROUP_MAX_EPS` in ggml/src/ggml-quants.c).
+pub const GROUP_MAX_EPS: f32 = 1e-15;
+
+/// ggml's `make_qx_quants` (ggml/src/ggml-quants.c): symmetric quantization of `x` to
+/// integers in `[-nmax, nmax-1]`, written to `l` offset by `+nmax`, returning the scale.
+///
+/// `rmse_type` 0 just rounds with `-nmax/max`; otherwise it weights the least-squares fit by
+/// `qw` when given, else by `x^2` (1), 1 (2), `|x|` (3) or `sqrt|x|` (other); a negative
+/// `rmse_type` returns after the first fit (the average of the fitted and the plain scale).
+/// Positive types then try 18 nearby scales `-(nmax + 0.1*is)/max` and keep the best.
+/// Float operations are in ggml's order, so results are bit-identical to the C code.
+pub fn make_qx_quants(
+    nmax: i32,
+    x: &[f32],
+    l: &mut [i8],
+    rmse_type: i32,
+    qw: Option<&[f32]>,
+) -> f32 {
+    let n = x.len();
+    debug_assert!(l.len() >= n);
+    let mut max = 0.0f32;
+    let mut amax = 0.0f32;
+    for &xi in x {
+        let ax = xi.abs();
+        if ax > amax {
+            amax = ax;
+            max = xi;
+        }
+    }
+    if amax < GROUP_MAX_EPS {
+        l[..n].fill(0);
+        return 0.0;
+    }
+    let clamp = |v: i32| v.clamp(-nmax, nmax - 1);
+    let mut iscale = -(nmax as f32) / max;
+    if rmse_type == 0 {
+        for (li, &xi) in l.iter_mut().zip(x) {
+            *li = (nmax + clamp(nearest_int(iscale * xi))) as i8;
+        }
+        return 1.0 / iscale;
+    }
+    let (rmse_type, return_early) = if rmse_type < 0 {
+        (-rmse_type, true)
+    } else {
+        (rmse_type, false)
+    };
+    let weight = |i: usize| -> f32 {
+        match qw {
+            Some(w) => w[i],
+            None => match rmse_type {
+                1 => x[i] * x[i],
+                2 => 1.0,
+                3 => x[i].abs(),
+                _ => x[i].abs().sqrt(),
+            },
+        }
+    };
+    let mut sumlx = 0.0f32;
+    let mut suml2 = 0.0f32;
+    for i in 0..n {
+        let li = clamp(nearest_int(iscale * x[i]));
+        l[i] = (li + nmax) as i8;
+        let w = weight(i);
+        let lf = li as f32;
+        sumlx += w * x[i] * lf;
+        suml2 += w * lf * lf;
+    }
+    let mut scale = if suml2 != 0.0 { sumlx / suml2 } else { 0.0 };
+    if return_early {
+        return if suml2 > 0.0 {
+            0.5 * (scale + 1.0 / iscale)
+        } else {
+            1.0 / iscale
+        };
+    }
+    let mut best = scale * sumlx;
+    for is in -9..=9 {
+        if is == 0 {
+            continue;
+        }
+        iscale = -(nmax as f32 + 0.1 * is as f32) / max;
+        sumlx = 0.0;
+        suml2 = 0.0;
+        for i in 0..n {
+            let lf = clamp(nearest_int(iscale * x[i])) as f32;
+            let w = weight(i);
+            sumlx += w * x[i] * lf;
+            suml2 += w * lf * lf;
+        }
+        if suml2 > 0.0 && sumlx * sumlx > best * suml2 {
+            for i in 0..n {
+                l[i] = (nmax + clamp(nearest_int(iscale * x[i]))) as i8;
+            }
+            scale = sumlx / suml2;
+            best = scale * sumlx;
+        }
+    }
+    scale
+}
+
+/// ggml's `make_qkx3_quants` (ggml/src/ggml-quants.c): asymmetric quantization
+/// `x ~ scale*l - the_min` with `l` in `[0, nmax]` (written to `l`), minimising the weighted
+/// squared (or absolute, `use_mad`) error over `nstep+1` candidate scales
+/// `(rmin + rdelta*is + nmax)/(max - min)`. Weights are `weights` when given, else `x^2`.
+/// Returns `(scale, the_min)`, where `the_min >= 0` is the negated offset ggml stores.
+#[allow(clippy::too_many_arguments)]
+pub fn make_qkx3_quants(
+    nmax: i32,
+    x: &[f32],
+    weights: Option<&[f32]>,
+    l: &mut [u8],
+    rmin: f32,
+    rdelta: f32,
+    nstep: i32,
+    use_mad: bool,
+) -> (f32, f32) {
+    let n = x.len();
+    // ggml passes a caller-owned scratch `Laux`; every caller uses groups of at most 32.
+    let mut laux_buf = [0u8; 256];
+    assert!(
+        n <= laux_buf.len() && l.len() >= n,
+        "make_qkx3_quants group too large"
+    );
+    let laux = &mut laux_buf[..n];
+    let weight = |i: usize| -> f32 {
+        match weights {
+            Some(w) => w[i],
+            None => x[i] * x[i],
+        }
+    };
+    let mut min = x[0];
+    let mut max = x[0];
+    let mut sum_w = weight(0);
+    let mut sum_x = sum_w * x[0];
+    for i in 1..n {
+        if x[i] < min {
+            min = x[i];
+        }
+        if x[i] > max {
+            max = x[i];
+        }
+        let w = weight(i);
+        sum_w += w;
+        sum_x += w * x[i];
+    }
+    if min > 0.0 {
+        min = 0.0;
+    }
+    // Written as `!(max > min)` would differ on NaN; ggml tests `max <= min`.
+    if max <= min {
+        l[..n].fill(0);
+        return (0.0, -min);
+    }
+    let mut iscale = nmax as f32 / (max - min);
+    let mut scale = 1.0 / iscale;
+    let err = |diff: f32| if use_mad { diff.abs() } else { diff * diff };
+    let mut best_mad = 0.0f32;
+    for i in 0..n {
+        let li = nearest_int(iscale * (x[i] - min)).clamp(0, nmax);
+        l[i] = li as u8;
+        let diff = scale * li as f32 + min - x[i];
+        best_mad += weight(i) * err(diff);
+    }
+    if nstep < 1 {
+        return (scale, -min);
+    }
+    for is in 0..=nstep {
+        iscale = (rmin + rdelta * is as f32 + nmax as f32) / (max - min);
+        let mut sum_l = 0.0f32;
+        let mut sum_l2 = 0.0f32;
+        let mut sum_xl = 0.0f32;
+        for i in 0..n {
+            let li = nearest_int(iscale * (x[i] - min)).clamp(0, nmax);
+            laux[i] = li as u8;
+            let w = weight(i);
+            let lf = li as f32;
+            sum_l += w * lf;
+            sum_l2 += w * lf * lf;
+            sum_xl += w * lf * x[i];
+        }
+        let d = sum_w * sum_l2 - sum_l * sum_l;
+        if d > 0.0 {
+            let mut this_scale = (sum_w * sum_xl - sum_x * sum_l) / d;
+            let mut this_min = (sum_l2 * sum_x - sum_l * sum_xl) / d;
+            if this_min > 0.0 {
+                this_min = 0.0;
+                this_scale = sum_xl / sum_l2;
+            }
+            let mut mad = 0.0f32;
+            for i in 0..n {
+                let diff = this_scale * laux[i] as f32 + this_min - x[i];
+                mad += weight(i) * err(diff);
+            }
+            if mad < best_mad {
+                l[..n].copy_from_slice(laux);
+                best_mad = mad;
+                scale = this_scale;
+                min = this_min;
+            }
+        }
+    }
+    (scale, -min)
 }
 
 #[cfg(test)]
@@ -150,7 +384,11 @@ mod tests {
             let f = f16_bits_to_f32(h);
             let back = f32_to_f16_bits(f);
             if f.is_nan() {
-                assert_eq!(back & 0x7fff, 0x7E00, "NaN {h:#06x} becomes canonical quiet NaN");
+                assert_eq!(
+                    back & 0x7fff,
+                    0x7E00,
+                    "NaN {h:#06x} becomes canonical quiet NaN"
+                );
                 assert_eq!(back & 0x8000, h & 0x8000, "NaN sign kept");
             } else {
                 assert_eq!(back, h, "half {h:#06x}");
