@@ -60,8 +60,10 @@ fn read(name: &str) -> Vec<u8> {
 
 fn read_f32(name: &str) -> Vec<f32> {
     read(name)
-        .chunks_exact(4)
-        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .as_chunks::<4>()
+        .0
+        .iter()
+        .map(|b| f32::from_le_bytes(*b))
         .collect()
 }
 
@@ -115,7 +117,7 @@ fn dequantize_all(ty: GgmlType, bytes: &[u8]) -> Vec<f32> {
     let mut out = vec![0f32; bytes.len() / row_bytes * N_PER_ROW];
     for (src, dst) in bytes
         .chunks_exact(row_bytes)
-        .zip(out.chunks_exact_mut(N_PER_ROW))
+        .zip(out.as_chunks_mut::<N_PER_ROW>().0.iter_mut())
     {
         quant::dequantize_row(ty, src, dst).expect("dequantize");
     }

@@ -138,6 +138,8 @@ pub const GROUP_MAX_EPS: f32 = 1e-15;
 /// `rmse_type` returns after the first fit (the average of the fitted and the plain scale).
 /// Positive types then try 18 nearby scales `-(nmax + 0.1*is)/max` and keep the best.
 /// Float operations are in ggml's order, so results are bit-identical to the C code.
+// Index loops kept: they walk `x`, `l` and the weights in lockstep exactly like the C.
+#[allow(clippy::needless_range_loop)]
 pub fn make_qx_quants(
     nmax: i32,
     x: &[f32],
@@ -232,7 +234,7 @@ pub fn make_qx_quants(
 /// squared (or absolute, `use_mad`) error over `nstep+1` candidate scales
 /// `(rmin + rdelta*is + nmax)/(max - min)`. Weights are `weights` when given, else `x^2`.
 /// Returns `(scale, the_min)`, where `the_min >= 0` is the negated offset ggml stores.
-#[allow(clippy::too_many_arguments)]
+#[allow(clippy::too_many_arguments, clippy::needless_range_loop)]
 pub fn make_qkx3_quants(
     nmax: i32,
     x: &[f32],

@@ -9,43 +9,43 @@ use super::common::{bf16_bits_to_f32, f16_bits_to_f32, f32_to_bf16_bits, f32_to_
 
 /// F32: the value's little-endian bytes (a `memcpy` in ggml on little-endian hosts).
 pub fn quantize_row_f32(src: &[f32], dst: &mut [u8]) {
-    for (x, out) in src.iter().zip(dst.chunks_exact_mut(4)) {
-        out.copy_from_slice(&x.to_le_bytes());
+    for (x, out) in src.iter().zip(dst.as_chunks_mut::<4>().0) {
+        *out = x.to_le_bytes();
     }
 }
 
 /// F32 back from little-endian bytes; NaN payloads are kept bit for bit.
 pub fn dequantize_row_f32(src: &[u8], dst: &mut [f32]) {
-    for (b, y) in src.chunks_exact(4).zip(dst.iter_mut()) {
-        *y = f32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+    for (b, y) in src.as_chunks::<4>().0.iter().zip(dst.iter_mut()) {
+        *y = f32::from_le_bytes(*b);
     }
 }
 
 /// F16: IEEE binary16 with ggml's rounding (nearest even, overflow to inf, NaN -> 0x7E00).
 pub fn quantize_row_f16(src: &[f32], dst: &mut [u8]) {
-    for (x, out) in src.iter().zip(dst.chunks_exact_mut(2)) {
-        out.copy_from_slice(&f32_to_f16_bits(*x).to_le_bytes());
+    for (x, out) in src.iter().zip(dst.as_chunks_mut::<2>().0) {
+        *out = f32_to_f16_bits(*x).to_le_bytes();
     }
 }
 
 /// F16 to f32 (exact).
 pub fn dequantize_row_f16(src: &[u8], dst: &mut [f32]) {
-    for (b, y) in src.chunks_exact(2).zip(dst.iter_mut()) {
-        *y = f16_bits_to_f32(u16::from_le_bytes([b[0], b[1]]));
+    for (b, y) in src.as_chunks::<2>().0.iter().zip(dst.iter_mut()) {
+        *y = f16_bits_to_f32(u16::from_le_bytes(*b));
     }
 }
 
 /// BF16: the top half of the f32 after round-to-nearest-even; NaNs forced quiet.
 pub fn quantize_row_bf16(src: &[f32], dst: &mut [u8]) {
-    for (x, out) in src.iter().zip(dst.chunks_exact_mut(2)) {
-        out.copy_from_slice(&f32_to_bf16_bits(*x).to_le_bytes());
+    for (x, out) in src.iter().zip(dst.as_chunks_mut::<2>().0) {
+        *out = f32_to_bf16_bits(*x).to_le_bytes();
     }
 }
 
 /// BF16 to f32 (exact).
 pub fn dequantize_row_bf16(src: &[u8], dst: &mut [f32]) {
-    for (b, y) in src.chunks_exact(2).zip(dst.iter_mut()) {
-        *y = bf16_bits_to_f32(u16::from_le_bytes([b[0], b[1]]));
+    for (b, y) in src.as_chunks::<2>().0.iter().zip(dst.iter_mut()) {
+        *y = bf16_bits_to_f32(u16::from_le_bytes(*b));
     }
 }
 
@@ -85,8 +85,10 @@ mod tests {
         let mut bytes = [0u8; 14];
         quantize_row_f16(&src, &mut bytes);
         let bits: Vec<u16> = bytes
-            .chunks_exact(2)
-            .map(|b| u16::from_le_bytes([b[0], b[1]]))
+            .as_chunks::<2>()
+            .0
+            .iter()
+            .map(|b| u16::from_le_bytes(*b))
             .collect();
         // 65520 ties to even -> inf; 1e-8 is below half the smallest subnormal (2^-25 ~ 2.98e-8).
         assert_eq!(

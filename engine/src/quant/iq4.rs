@@ -209,7 +209,7 @@ fn quantize_iq4_impl(x: &[f32], quant_weights: Option<&[f32]>) -> Iq4Out {
 
 /// Packs 32 indices per 16 bytes: element `j` low nibble, element `j + 16` high nibble.
 fn pack_nibbles(l: &[u8], qs: &mut [u8]) {
-    for (i, q) in qs.chunks_exact_mut(16).enumerate() {
+    for (i, q) in qs.as_chunks_mut::<16>().0.iter_mut().enumerate() {
         for j in 0..16 {
             q[j] = l[32 * i + j] | (l[32 * i + 16 + j] << 4);
         }
@@ -219,7 +219,7 @@ fn pack_nibbles(l: &[u8], qs: &mut [u8]) {
 /// IQ4_NL as `quantize_iq4_nl` (ggml/src/ggml-quants.c): each 32-element block on its own.
 pub fn quantize_row_iq4_nl(src: &[f32], dst: &mut [u8], imatrix: Option<&[f32]>) {
     let blocks: &mut [BlockIq4Nl] = bytemuck::cast_slice_mut(dst);
-    for (ib, (x, y)) in src.chunks_exact(QK4_NL).zip(blocks).enumerate() {
+    for (ib, (x, y)) in src.as_chunks::<QK4_NL>().0.iter().zip(blocks).enumerate() {
         let qw = imatrix.map(|w| &w[ib * QK4_NL..(ib + 1) * QK4_NL]);
         let out = quantize_iq4_impl(x, qw);
         y.d = out.d;
@@ -229,7 +229,10 @@ pub fn quantize_row_iq4_nl(src: &[f32], dst: &mut [u8], imatrix: Option<&[f32]>)
 
 pub fn dequantize_row_iq4_nl(src: &[u8], dst: &mut [f32]) {
     let blocks: &[BlockIq4Nl] = bytemuck::cast_slice(src);
-    for (b, y) in blocks.iter().zip(dst.chunks_exact_mut(QK4_NL)) {
+    for (b, y) in blocks
+        .iter()
+        .zip(dst.as_chunks_mut::<QK4_NL>().0.iter_mut())
+    {
         let d = fp16_le_to_f32(b.d);
         for j in 0..QK4_NL / 2 {
             y[j] = d * KVALUES_IQ4NL[(b.qs[j] & 0xf) as usize] as f32;
@@ -242,7 +245,7 @@ pub fn dequantize_row_iq4_nl(src: &[u8], dst: &mut [f32]) {
 /// 6-bit scale per 32 elements.
 pub fn quantize_row_iq4_xs(src: &[f32], dst: &mut [u8], imatrix: Option<&[f32]>) {
     let blocks: &mut [BlockIq4Xs] = bytemuck::cast_slice_mut(dst);
-    for (ib, (x, y)) in src.chunks_exact(QK_K).zip(blocks).enumerate() {
+    for (ib, (x, y)) in src.as_chunks::<QK_K>().0.iter().zip(blocks).enumerate() {
         let qw = imatrix.map(|w| &w[ib * QK_K..(ib + 1) * QK_K]);
         let out = quantize_iq4_impl(x, qw);
         y.d = out.d;
@@ -259,7 +262,7 @@ pub fn quantize_row_iq4_xs(src: &[f32], dst: &mut [u8], imatrix: Option<&[f32]>)
 
 pub fn dequantize_row_iq4_xs(src: &[u8], dst: &mut [f32]) {
     let blocks: &[BlockIq4Xs] = bytemuck::cast_slice(src);
-    for (b, y) in blocks.iter().zip(dst.chunks_exact_mut(QK_K)) {
+    for (b, y) in blocks.iter().zip(dst.as_chunks_mut::<QK_K>().0.iter_mut()) {
         let d = fp16_le_to_f32(b.d);
         let scales_h = u16::from_le_bytes(b.scales_h);
         for ib in 0..QK_K / 32 {
@@ -273,5 +276,91 @@ pub fn dequantize_row_iq4_xs(src: &[u8], dst: &mut [f32]) {
                 yb[j + 16] = dl * KVALUES_IQ4NL[(qs[j] >> 4) as usize] as f32;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn best_index_finds_nearest_entry() {
+        let v = &KVALUES_IQ4NL;
+        for (i, &k) in v.iter().enumerate() {
+            assert_eq!(best_index_int8(v, k as f32), i);
+        }
+        assert_eq!(best_index_int8(v, -1000.0), 0);
+        assert_eq!(best_index_int8(v, 1000.0), 15);
+        // Between -10 and 1: midpoint -4.5 ties to the upper entry, -4.6 goes down.
+        assert_eq!(best_index_int8(v, -4.5), 8);
+        assert_eq!(best_index_int8(v, -4.6), 7);
+        assert_eq!(best_index_int8(v, 0.0), 8);
+        // NaN fails every comparison and ends on the last entry, as in ggml.
+        assert_eq!(best_index_int8(v, f32::NAN), 15);
+    }
+
+    #[test]
+    fn all_zero_blocks() {
+        let x = [0f32; QK_K];
+        let mut nl = [0u8; 18 * 8];
+        quantize_row_iq4_nl(&x, &mut nl, None);
+        for b in bytemuck::cast_slice::<u8, BlockIq4Nl>(&nl) {
+            assert_eq!(b.d, [0, 0]);
+            // Index 8 (value 1) is nearest to 0.
+            assert!(b.qs.iter().all(|&q| q == 0x88));
+        }
+        let mut xs = [0u8; 136];
+        quantize_row_iq4_xs(&x, &mut xs, None);
+        let b: &BlockIq4Xs = bytemuck::from_bytes(&xs);
+        // d = -0/32 = -0.0 (fp16 0x8000), every sub-scale 0 stored as 32 (high bits 0b10).
+        assert_eq!(b.d, [0x00, 0x80]);
+        assert_eq!(b.scales_l, [0; 4]);
+        assert_eq!(u16::from_le_bytes(b.scales_h), 0xAAAA);
+        let mut y = [1f32; QK_K];
+        dequantize_row_iq4_xs(&xs, &mut y);
+        assert!(y.iter().all(|&v| v == 0.0));
+    }
+
+    #[test]
+    fn table_values_times_a_scale_round_trip_exactly() {
+        // A block made of table entries times an fp16-exact scale whose largest magnitude is
+        // the -127 entry: the first candidate scale is exact and wins.
+        let d = 0.0078125f32; // 2^-7
+        let x: [f32; QK4_NL] =
+            std::array::from_fn(|i| KVALUES_IQ4NL[if i == 0 { 0 } else { i % 16 }] as f32 * d);
+        let mut bytes = [0u8; 18];
+        quantize_row_iq4_nl(&x, &mut bytes, None);
+        let mut y = [0f32; QK4_NL];
+        dequantize_row_iq4_nl(&bytes, &mut y);
+        assert_eq!(x, y);
+    }
+
+    #[test]
+    fn iq4_xs_sub_scales_follow_the_blocks() {
+        // Sub-block ib has amplitude ib+1: the decoded 6-bit scales must grow with ib and the
+        // largest sub-block maps to scale index -32 (stored 0).
+        let x: Vec<f32> = (0..QK_K)
+            .map(|i| ((i / 32) + 1) as f32 * ((i as f32 * 0.7).sin()))
+            .collect();
+        let mut bytes = [0u8; 136];
+        quantize_row_iq4_xs(&x, &mut bytes, None);
+        let b: &BlockIq4Xs = bytemuck::from_bytes(&bytes);
+        let h = u16::from_le_bytes(b.scales_h);
+        let ls: Vec<i32> = (0..8)
+            .map(|ib| {
+                (((b.scales_l[ib / 2] >> (4 * (ib % 2))) & 0xf) as i32
+                    | ((((h >> (2 * ib)) & 3) as i32) << 4))
+                    - 32
+            })
+            .collect();
+        assert_eq!(ls[7].abs(), 32, "{ls:?}");
+        for w in ls.windows(2) {
+            assert!(w[0].abs() <= w[1].abs(), "{ls:?}");
+        }
+        let mut y = vec![0f32; QK_K];
+        dequantize_row_iq4_xs(&bytes, &mut y);
+        let err: f32 = x.iter().zip(&y).map(|(a, b)| (a - b).powi(2)).sum::<f32>() / QK_K as f32;
+        let sig: f32 = x.iter().map(|a| a * a).sum::<f32>() / QK_K as f32;
+        assert!(err / sig < 0.01, "relative mse {}", err / sig);
     }
 }

@@ -148,7 +148,7 @@ fn pack_qh(q: impl Fn(usize) -> u8) -> [u8; 4] {
 /// Q8_0, as `quantize_row_q8_0_ref`: d = absmax/127, q = round(x/d).
 pub fn quantize_row_q8_0(src: &[f32], dst: &mut [u8]) {
     let blocks: &mut [BlockQ8_0] = bytemuck::cast_slice_mut(dst);
-    for (x, y) in src.chunks_exact(QK).zip(blocks) {
+    for (x, y) in src.as_chunks::<QK>().0.iter().zip(blocks) {
         let amax = c_absmax(x);
         let d = amax / 127.0;
         let id = inv_or_zero(d);
@@ -161,7 +161,7 @@ pub fn quantize_row_q8_0(src: &[f32], dst: &mut [u8]) {
 
 pub fn dequantize_row_q8_0(src: &[u8], dst: &mut [f32]) {
     let blocks: &[BlockQ8_0] = bytemuck::cast_slice(src);
-    for (b, y) in blocks.iter().zip(dst.chunks_exact_mut(QK)) {
+    for (b, y) in blocks.iter().zip(dst.as_chunks_mut::<QK>().0.iter_mut()) {
         let d = fp16_le_to_f32(b.d);
         for (out, &q) in y.iter_mut().zip(&b.qs) {
             *out = q as f32 * d;
@@ -174,7 +174,7 @@ pub fn dequantize_row_q8_0(src: &[u8], dst: &mut [f32]) {
 /// with Q4_1/Q5_1 weights. `dst` holds `src.len() / 32` blocks of [`Q8_1_BLOCK_BYTES`].
 pub fn quantize_row_q8_1(src: &[f32], dst: &mut [u8]) {
     let blocks: &mut [BlockQ8_1] = bytemuck::cast_slice_mut(dst);
-    for (x, y) in src.chunks_exact(QK).zip(blocks) {
+    for (x, y) in src.as_chunks::<QK>().0.iter().zip(blocks) {
         let amax = c_absmax(x);
         let d = amax / 127.0;
         let id = inv_or_zero(d);
@@ -191,7 +191,7 @@ pub fn quantize_row_q8_1(src: &[f32], dst: &mut [u8]) {
 /// Q8_1 back to f32 (`q * d`; `s` is redundant for this).
 pub fn dequantize_row_q8_1(src: &[u8], dst: &mut [f32]) {
     let blocks: &[BlockQ8_1] = bytemuck::cast_slice(src);
-    for (b, y) in blocks.iter().zip(dst.chunks_exact_mut(QK)) {
+    for (b, y) in blocks.iter().zip(dst.as_chunks_mut::<QK>().0.iter_mut()) {
         let d = fp16_le_to_f32(b.d);
         for (out, &q) in y.iter_mut().zip(&b.qs) {
             *out = q as f32 * d;
@@ -207,7 +207,13 @@ pub fn quantize_row_q4_0(src: &[f32], dst: &mut [u8], imatrix: Option<&[f32]>) {
     if let Some(qw) = imatrix {
         let sigma2 = row_sigma2(src);
         let mut l = [0i8; QK];
-        for ((xb, qwb), y) in src.chunks_exact(QK).zip(qw.chunks_exact(QK)).zip(blocks) {
+        for ((xb, qwb), y) in src
+            .as_chunks::<QK>()
+            .0
+            .iter()
+            .zip(qw.as_chunks::<QK>().0.iter())
+            .zip(blocks)
+        {
             let weight = block_weights(xb, qwb, sigma2);
             let d = make_qx_quants(8, xb, &mut l, 1, Some(&weight));
             y.d = f32_to_fp16_le(d);
@@ -217,7 +223,7 @@ pub fn quantize_row_q4_0(src: &[f32], dst: &mut [u8], imatrix: Option<&[f32]>) {
         }
         return;
     }
-    for (x, y) in src.chunks_exact(QK).zip(blocks) {
+    for (x, y) in src.as_chunks::<QK>().0.iter().zip(blocks) {
         let max = signed_absmax(x);
         let d = max / -8.0;
         let id = inv_or_zero(d);
@@ -233,7 +239,7 @@ pub fn quantize_row_q4_0(src: &[f32], dst: &mut [u8], imatrix: Option<&[f32]>) {
 
 pub fn dequantize_row_q4_0(src: &[u8], dst: &mut [f32]) {
     let blocks: &[BlockQ4_0] = bytemuck::cast_slice(src);
-    for (b, y) in blocks.iter().zip(dst.chunks_exact_mut(QK)) {
+    for (b, y) in blocks.iter().zip(dst.as_chunks_mut::<QK>().0.iter_mut()) {
         let d = fp16_le_to_f32(b.d);
         for j in 0..QK / 2 {
             y[j] = ((b.qs[j] & 0x0F) as i32 - 8) as f32 * d;
@@ -265,7 +271,13 @@ pub fn quantize_row_q4_1(src: &[f32], dst: &mut [u8], imatrix: Option<&[f32]>) {
     if let Some(qw) = imatrix {
         let sigma2 = row_sigma2(src);
         let mut l = [0u8; QK];
-        for ((xb, qwb), y) in src.chunks_exact(QK).zip(qw.chunks_exact(QK)).zip(blocks) {
+        for ((xb, qwb), y) in src
+            .as_chunks::<QK>()
+            .0
+            .iter()
+            .zip(qw.as_chunks::<QK>().0.iter())
+            .zip(blocks)
+        {
             let weight = block_weights(xb, qwb, sigma2);
             let (d, min) = make_qkx3_quants(15, xb, Some(&weight), &mut l, -0.9, 0.05, 36, false);
             y.d = f32_to_fp16_le(d);
@@ -276,7 +288,7 @@ pub fn quantize_row_q4_1(src: &[f32], dst: &mut [u8], imatrix: Option<&[f32]>) {
         }
         return;
     }
-    for (x, y) in src.chunks_exact(QK).zip(blocks) {
+    for (x, y) in src.as_chunks::<QK>().0.iter().zip(blocks) {
         let (min, max) = min_max(x);
         let d = (max - min) / 15.0;
         let id = inv_or_zero(d);
@@ -292,7 +304,7 @@ pub fn quantize_row_q4_1(src: &[f32], dst: &mut [u8], imatrix: Option<&[f32]>) {
 
 pub fn dequantize_row_q4_1(src: &[u8], dst: &mut [f32]) {
     let blocks: &[BlockQ4_1] = bytemuck::cast_slice(src);
-    for (b, y) in blocks.iter().zip(dst.chunks_exact_mut(QK)) {
+    for (b, y) in blocks.iter().zip(dst.as_chunks_mut::<QK>().0.iter_mut()) {
         let d = fp16_le_to_f32(b.d);
         let m = fp16_le_to_f32(b.m);
         for j in 0..QK / 2 {
@@ -309,7 +321,13 @@ pub fn quantize_row_q5_0(src: &[f32], dst: &mut [u8], imatrix: Option<&[f32]>) {
     if let Some(qw) = imatrix {
         let sigma2 = row_sigma2(src);
         let mut l = [0i8; QK];
-        for ((xb, qwb), y) in src.chunks_exact(QK).zip(qw.chunks_exact(QK)).zip(blocks) {
+        for ((xb, qwb), y) in src
+            .as_chunks::<QK>()
+            .0
+            .iter()
+            .zip(qw.as_chunks::<QK>().0.iter())
+            .zip(blocks)
+        {
             let weight = block_weights(xb, qwb, sigma2);
             let d = make_qx_quants(16, xb, &mut l, 1, Some(&weight));
             y.d = f32_to_fp16_le(d);
@@ -321,7 +339,7 @@ pub fn quantize_row_q5_0(src: &[f32], dst: &mut [u8], imatrix: Option<&[f32]>) {
         }
         return;
     }
-    for (x, y) in src.chunks_exact(QK).zip(blocks) {
+    for (x, y) in src.as_chunks::<QK>().0.iter().zip(blocks) {
         let max = signed_absmax(x);
         let d = max / -16.0;
         let id = inv_or_zero(d);
@@ -349,7 +367,7 @@ fn q5_value(qs: &[u8; QK / 2], qh: u32, j: usize) -> u8 {
 
 pub fn dequantize_row_q5_0(src: &[u8], dst: &mut [f32]) {
     let blocks: &[BlockQ5_0] = bytemuck::cast_slice(src);
-    for (b, y) in blocks.iter().zip(dst.chunks_exact_mut(QK)) {
+    for (b, y) in blocks.iter().zip(dst.as_chunks_mut::<QK>().0.iter_mut()) {
         let d = fp16_le_to_f32(b.d);
         let qh = u32::from_le_bytes(b.qh);
         for (j, out) in y.iter_mut().enumerate() {
@@ -365,7 +383,13 @@ pub fn quantize_row_q5_1(src: &[f32], dst: &mut [u8], imatrix: Option<&[f32]>) {
     if let Some(qw) = imatrix {
         let sigma2 = row_sigma2(src);
         let mut l = [0u8; QK];
-        for ((xb, qwb), y) in src.chunks_exact(QK).zip(qw.chunks_exact(QK)).zip(blocks) {
+        for ((xb, qwb), y) in src
+            .as_chunks::<QK>()
+            .0
+            .iter()
+            .zip(qw.as_chunks::<QK>().0.iter())
+            .zip(blocks)
+        {
             let weight = block_weights(xb, qwb, sigma2);
             let (d, min) = make_qkx3_quants(31, xb, Some(&weight), &mut l, -0.9, 0.05, 36, false);
             y.d = f32_to_fp16_le(d);
@@ -377,7 +401,7 @@ pub fn quantize_row_q5_1(src: &[f32], dst: &mut [u8], imatrix: Option<&[f32]>) {
         }
         return;
     }
-    for (x, y) in src.chunks_exact(QK).zip(blocks) {
+    for (x, y) in src.as_chunks::<QK>().0.iter().zip(blocks) {
         let (min, max) = min_max(x);
         let d = (max - min) / 31.0;
         let id = inv_or_zero(d);
@@ -397,12 +421,168 @@ pub fn quantize_row_q5_1(src: &[f32], dst: &mut [u8], imatrix: Option<&[f32]>) {
 
 pub fn dequantize_row_q5_1(src: &[u8], dst: &mut [f32]) {
     let blocks: &[BlockQ5_1] = bytemuck::cast_slice(src);
-    for (b, y) in blocks.iter().zip(dst.chunks_exact_mut(QK)) {
+    for (b, y) in blocks.iter().zip(dst.as_chunks_mut::<QK>().0.iter_mut()) {
         let d = fp16_le_to_f32(b.d);
         let m = fp16_le_to_f32(b.m);
         let qh = u32::from_le_bytes(b.qh);
         for (j, out) in y.iter_mut().enumerate() {
             *out = q5_value(&b.qs, qh, j) as f32 * d + m;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::quant::common::f16_bits_to_f32;
+
+    fn q4_0(x: &[f32; QK]) -> (BlockQ4_0, [f32; QK]) {
+        let mut bytes = [0u8; 18];
+        quantize_row_q4_0(x, &mut bytes, None);
+        let mut y = [0f32; QK];
+        dequantize_row_q4_0(&bytes, &mut y);
+        (*bytemuck::from_bytes(&bytes), y)
+    }
+
+    #[test]
+    fn q4_0_negative_absmax_is_exact_and_positive_side_clips() {
+        // max-abs value -2 gets d = -2/-8 = 0.25 and maps to q = 0 exactly; +2 would need
+        // q = 16, so it clips to 15 -> 1.75. This asymmetry is ggml's, kept on purpose.
+        let mut x = [0f32; QK];
+        x[0] = -2.0;
+        x[1] = 2.0;
+        x[2] = 1.0;
+        let (b, y) = q4_0(&x);
+        assert_eq!(fp16_le_to_f32(b.d), 0.25);
+        assert_eq!(y[0], -2.0);
+        assert_eq!(y[1], 1.75);
+        assert_eq!(y[2], 1.0);
+        assert_eq!(y[3], 0.0);
+    }
+
+    #[test]
+    fn q4_0_positive_absmax_gets_negative_scale() {
+        let mut x = [0f32; QK];
+        x[5] = 2.0;
+        x[6] = -2.0;
+        let (b, y) = q4_0(&x);
+        assert_eq!(fp16_le_to_f32(b.d), -0.25);
+        assert_eq!(y[5], 2.0);
+        assert_eq!(y[6], -1.75);
+    }
+
+    #[test]
+    fn q4_0_first_of_equal_magnitudes_sets_the_sign() {
+        let mut x = [0f32; QK];
+        x[3] = 1.0;
+        x[9] = -1.0;
+        let (b, _) = q4_0(&x);
+        assert_eq!(fp16_le_to_f32(b.d), -0.125);
+    }
+
+    #[test]
+    fn all_zero_blocks_quantize_to_mid_codes_and_back_to_zero() {
+        let x = [0f32; QK];
+        let (b, y) = q4_0(&x);
+        // d = 0 / -8 = -0.0, stored as fp16 0x8000 (ggml writes the same).
+        assert_eq!(b.d, [0x00, 0x80]);
+        assert!(b.qs.iter().all(|&q| q == 0x88));
+        assert!(y.iter().all(|&v| v == 0.0));
+
+        let mut bytes = [0u8; 22];
+        quantize_row_q5_0(&x, &mut bytes, None);
+        let b: &BlockQ5_0 = bytemuck::from_bytes(&bytes);
+        // q = 16 for every element: low nibbles 0, all 32 fifth bits set.
+        assert_eq!(b.qh, [0xff; 4]);
+        assert!(b.qs.iter().all(|&q| q == 0));
+
+        // Weighted path: make_qx_quants returns 0 below GROUP_MAX_EPS, L = 0.
+        let w = [1f32; QK];
+        let mut bytes = [0u8; 18];
+        quantize_row_q4_0(&x, &mut bytes, Some(&w));
+        let b: &BlockQ4_0 = bytemuck::from_bytes(&bytes);
+        assert_eq!(b.d, [0, 0]);
+        assert!(b.qs.iter().all(|&q| q == 0));
+    }
+
+    #[test]
+    fn q4_1_and_q5_1_keep_a_constant_block_as_the_min() {
+        let x = [0.375f32; QK];
+        let mut bytes = [0u8; 20];
+        quantize_row_q4_1(&x, &mut bytes, None);
+        let mut y = [0f32; QK];
+        dequantize_row_q4_1(&bytes, &mut y);
+        assert!(y.iter().all(|&v| v == 0.375));
+        let mut bytes = [0u8; 24];
+        quantize_row_q5_1(&x, &mut bytes, None);
+        dequantize_row_q5_1(&bytes, &mut y);
+        assert!(y.iter().all(|&v| v == 0.375));
+    }
+
+    #[test]
+    fn q5_1_round_trips_a_31_step_ramp_exactly() {
+        // min 0, max 31 -> d = 1: every integer 0..=31 is representable, including the
+        // values needing the fifth bit (qh).
+        let x: [f32; QK] = std::array::from_fn(|i| ((i * 13) % 32) as f32);
+        let mut bytes = [0u8; 24];
+        quantize_row_q5_1(&x, &mut bytes, None);
+        let mut y = [0f32; QK];
+        dequantize_row_q5_1(&bytes, &mut y);
+        assert_eq!(x, y);
+    }
+
+    #[test]
+    fn q8_0_nan_and_inf_follow_ggml() {
+        // A NaN element quantizes to 0 (x86 cvttss2si of NaN, low byte), and the block max
+        // ignores it unless it is last (ggml's MAX macro keeps whichever compares false).
+        let mut x = [1f32; QK];
+        x[4] = f32::NAN;
+        x[7] = -2.0;
+        let mut bytes = [0u8; 34];
+        quantize_row_q8_0(&x, &mut bytes);
+        let b: &BlockQ8_0 = bytemuck::from_bytes(&bytes);
+        assert_eq!(
+            fp16_le_to_f32(b.d),
+            f16_bits_to_f32(crate::quant::common::f32_to_f16_bits(2.0 / 127.0))
+        );
+        assert_eq!(b.qs[4], 0);
+        assert_eq!(b.qs[7], -127);
+        assert_eq!(b.qs[0], 64);
+
+        // An infinite element makes d = inf and 1/d = 0, so every quant is 0 (inf*0 = NaN
+        // -> 0 too) and the block dequantizes to NaN (0 * inf).
+        let mut x = [1f32; QK];
+        x[0] = f32::INFINITY;
+        quantize_row_q8_0(&x, &mut bytes);
+        let b: &BlockQ8_0 = bytemuck::from_bytes(&bytes);
+        assert_eq!(b.d, 0x7C00u16.to_le_bytes());
+        assert!(b.qs.iter().all(|&q| q == 0));
+        let mut y = [0f32; QK];
+        dequantize_row_q8_0(&bytes, &mut y);
+        assert!(y.iter().all(|v| v.is_nan()));
+    }
+
+    #[test]
+    fn q8_1_sum_field_is_d_times_sum_of_quants() {
+        let x: [f32; QK] = std::array::from_fn(|i| i as f32 - 10.0);
+        let mut bytes = [0u8; 36];
+        quantize_row_q8_1(&x, &mut bytes);
+        let b: &BlockQ8_1 = bytemuck::from_bytes(&bytes);
+        let d = 21.0f32 / 127.0;
+        let sum: i32 = b.qs.iter().map(|&q| q as i32).sum();
+        assert_eq!(b.s, f32_to_fp16_le(sum as f32 * d));
+        assert_eq!(b.qs[31], 127);
+    }
+
+    #[test]
+    fn subnormal_blocks_match_x86_cast_semantics() {
+        // max = 1e-40: d = max/-8 is subnormal and 1/d overflows to inf, so x*id is +-inf;
+        // C's (int8_t) cast of that is 0 on x86-64 (llama.cpp's fixture confirms), where a
+        // saturating cast would give 127 -> 15.
+        let mut x = [0f32; QK];
+        x[0] = 1e-40;
+        x[1] = -1e-40;
+        let (b, _) = q4_0(&x);
+        assert!(b.qs.iter().all(|&q| q == 0), "{:?}", b.qs);
     }
 }

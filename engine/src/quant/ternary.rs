@@ -66,12 +66,13 @@ fn pack_trits(trits: impl Iterator<Item = i32>, extra_shift: bool) -> u8 {
     if extra_shift {
         q = (q as i32 * 3) as u8;
     }
-    ((q as u32 * 256 + (243 - 1)) / 243) as u8
+    // ggml: `((uint16_t)q * 256 + (243 - 1)) / 243`, a ceiling division.
+    (q as u32 * 256).div_ceil(243) as u8
 }
 
 pub fn quantize_row_tq1_0(src: &[f32], dst: &mut [u8]) {
     let blocks: &mut [BlockTq1_0] = bytemuck::cast_slice_mut(dst);
-    for (x, y) in src.chunks_exact(QK_K).zip(blocks) {
+    for (x, y) in src.as_chunks::<QK_K>().0.iter().zip(blocks) {
         let (d, id) = scale(x);
         y.d = f32_to_fp16_le(d);
         // 32 bytes of 5 trits, element m + 32n; then 16 bytes, element 160 + m + 16n.
@@ -98,7 +99,7 @@ fn unpack_trit(byte: u8, pow3: u8) -> f32 {
 pub fn dequantize_row_tq1_0(src: &[u8], dst: &mut [f32]) {
     const POW3: [u8; 5] = [1, 3, 9, 27, 81];
     let blocks: &[BlockTq1_0] = bytemuck::cast_slice(src);
-    for (b, y) in blocks.iter().zip(dst.chunks_exact_mut(QK_K)) {
+    for (b, y) in blocks.iter().zip(dst.as_chunks_mut::<QK_K>().0.iter_mut()) {
         let d = fp16_le_to_f32(b.d);
         let mut k = 0;
         let mut put = |v: f32| {
@@ -125,7 +126,7 @@ pub fn dequantize_row_tq1_0(src: &[u8], dst: &mut [f32]) {
 
 pub fn quantize_row_tq2_0(src: &[f32], dst: &mut [u8]) {
     let blocks: &mut [BlockTq2_0] = bytemuck::cast_slice_mut(dst);
-    for (x, y) in src.chunks_exact(QK_K).zip(blocks) {
+    for (x, y) in src.as_chunks::<QK_K>().0.iter().zip(blocks) {
         let (d, id) = scale(x);
         y.d = f32_to_fp16_le(d);
         for g in 0..2 {
@@ -144,7 +145,7 @@ pub fn quantize_row_tq2_0(src: &[f32], dst: &mut [u8]) {
 
 pub fn dequantize_row_tq2_0(src: &[u8], dst: &mut [f32]) {
     let blocks: &[BlockTq2_0] = bytemuck::cast_slice(src);
-    for (b, y) in blocks.iter().zip(dst.chunks_exact_mut(QK_K)) {
+    for (b, y) in blocks.iter().zip(dst.as_chunks_mut::<QK_K>().0.iter_mut()) {
         let d = fp16_le_to_f32(b.d);
         let mut k = 0;
         for g in 0..2 {
@@ -156,5 +157,73 @@ pub fn dequantize_row_tq2_0(src: &[u8], dst: &mut [f32]) {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A deterministic ternary pattern covering every trit combination position-wise.
+    fn ternary_row(scale: f32) -> Vec<f32> {
+        (0..QK_K)
+            .map(|i| ((i * 7 + i / 3) % 3) as f32 - 1.0)
+            .map(|t| t * scale)
+            .collect()
+    }
+
+    #[test]
+    fn exact_ternary_weights_round_trip() {
+        let x = ternary_row(0.5);
+        let mut y = vec![0f32; QK_K];
+        let mut b1 = [0u8; 54];
+        quantize_row_tq1_0(&x, &mut b1);
+        dequantize_row_tq1_0(&b1, &mut y);
+        assert_eq!(x, y);
+        let mut b2 = [0u8; 66];
+        quantize_row_tq2_0(&x, &mut b2);
+        dequantize_row_tq2_0(&b2, &mut y);
+        assert_eq!(x, y);
+    }
+
+    #[test]
+    fn every_five_trit_byte_decodes_to_its_digits() {
+        // The fixed-point base-3 encoding must give back all 243 combinations.
+        for v in 0..243u32 {
+            let digits: Vec<i32> = (0..5).rev().map(|k| (v / 3u32.pow(k) % 3) as i32).collect();
+            let byte = pack_trits(digits.iter().copied(), false);
+            for (n, &p) in [1u8, 3, 9, 27, 81].iter().enumerate() {
+                assert_eq!(unpack_trit(byte, p), (digits[n] - 1) as f32, "v={v} n={n}");
+            }
+        }
+    }
+
+    #[test]
+    fn all_zero_block() {
+        let x = [0f32; QK_K];
+        let mut b1 = [0u8; 54];
+        quantize_row_tq1_0(&x, &mut b1);
+        let b: &BlockTq1_0 = bytemuck::from_bytes(&b1);
+        assert_eq!(b.d, [0, 0]);
+        // Five "0" trits (digit 1 each) = 121, encoded as ceil(121*256/243) = 128.
+        assert!(b.qs.iter().all(|&q| q == 128));
+        let mut b2 = [0u8; 66];
+        quantize_row_tq2_0(&x, &mut b2);
+        let b: &BlockTq2_0 = bytemuck::from_bytes(&b2);
+        assert!(b.qs.iter().all(|&q| q == 0b0101_0101));
+    }
+
+    #[test]
+    fn rounding_threshold_is_half_the_absmax() {
+        let mut x = vec![0f32; QK_K];
+        x[0] = -2.0; // absmax, negative
+        x[1] = 1.0; // exactly half: lroundf rounds away from zero -> +1
+        x[2] = 0.999;
+        x[3] = -1.0;
+        let mut b = [0u8; 66];
+        quantize_row_tq2_0(&x, &mut b);
+        let mut y = vec![0f32; QK_K];
+        dequantize_row_tq2_0(&b, &mut y);
+        assert_eq!(&y[..4], &[-2.0, 2.0, 0.0, -2.0]);
     }
 }
