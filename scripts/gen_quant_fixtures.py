@@ -28,6 +28,18 @@ Files written (all little-endian, rows of N_PER_ROW = 512 values):
     <T>.imatrix.bin        same with imatrix.f32 (only types whose quantizer uses it)
     <T>.imatrix.deq.f32    ggml's dequantization of <T>.imatrix.bin
     <T>.special.bin / <T>.special.deq.f32   the same for special.f32 (SPECIAL_TYPES only)
+    <T>.fma.bin / <T>.imatrix.fma.bin       only with --fma-source: the same quantizers
+                           compiled with FMA contraction (see below)
+
+FMA builds. On x86-64, llama.cpp compiles ggml-base (where the quantizers live) for baseline
+x86-64, so GCC cannot fuse a*b+c and the results equal plain IEEE evaluation in source order,
+which is what Bitsmith implements. On aarch64 (FMA is baseline; GCC defaults to
+-ffp-contract=fast, clang to -ffp-contract=on) llama.cpp's quantizers get fused multiply-adds
+and can pick different scales in a few blocks. `--fma-source LLAMA_CPP_DIR` compiles that
+tree's ggml/src/ggml-quants.c with `gcc -O3 -mfma -mavx2 -ffp-contract=fast` (linked against
+the wheel's libggml-base.so for everything else) to record such output, so the tests can bound
+the difference. The vendored tree of the llama-cpp-python 0.3.36 sdist is
+`llama_cpp_python-0.3.36/vendor/llama.cpp`.
 """
 
 from __future__ import annotations
@@ -36,7 +48,9 @@ import argparse
 import ctypes
 import glob
 import os
+import subprocess
 import sys
+import tempfile
 
 import numpy as np
 
@@ -107,12 +121,17 @@ class TypeTraits(ctypes.Structure):
 ROW_FN = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64)
 
 
-def load_ggml() -> tuple[ctypes.CDLL, str]:
-    import llama_cpp  # noqa: F401  (the wheel that ships the library)
+def ggml_lib_path() -> str:
+    import llama_cpp  # the wheel that ships the library
 
     libdir = os.path.join(os.path.dirname(llama_cpp.__file__), "lib")
-    path = sorted(glob.glob(os.path.join(libdir, "libggml-base.so*")))[0]
-    lib = ctypes.CDLL(path)
+    return sorted(glob.glob(os.path.join(libdir, "libggml-base.so*")))[0]
+
+
+def load_ggml() -> tuple[ctypes.CDLL, str]:
+    import llama_cpp
+
+    lib = ctypes.CDLL(ggml_lib_path())
     lib.ggml_quantize_chunk.restype = ctypes.c_size_t
     lib.ggml_quantize_chunk.argtypes = [
         ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64,
@@ -227,10 +246,51 @@ def dequantize(lib, name: str, data: bytes, count: int) -> np.ndarray | None:
     return out
 
 
+# quantize_<t> functions of ggml-quants.c for the FMA build, by type name.
+FMA_TYPES = {
+    "Q4_0": "q4_0", "Q4_1": "q4_1", "Q5_0": "q5_0", "Q5_1": "q5_1", "Q8_0": "q8_0",
+    "Q2_K": "q2_K", "Q3_K": "q3_K", "Q4_K": "q4_K", "Q5_K": "q5_K", "Q6_K": "q6_K",
+    "IQ4_NL": "iq4_nl", "IQ4_XS": "iq4_xs", "TQ1_0": "tq1_0", "TQ2_0": "tq2_0",
+}
+
+
+def build_fma_lib(src_dir: str, ggml_lib: str, workdir: str) -> ctypes.CDLL:
+    ggml = os.path.join(src_dir, "ggml")
+    out = os.path.join(workdir, "libquants_fma.so")
+    libdir = os.path.dirname(ggml_lib)
+    cmd = [
+        "gcc", "-O3", "-mfma", "-mavx2", "-ffp-contract=fast", "-std=gnu11", "-fPIC", "-shared",
+        "-DNDEBUG", "-D_GNU_SOURCE", "-DGGML_BUILD", "-DGGML_SHARED",
+        f"-I{ggml}/src", f"-I{ggml}/include", f"{ggml}/src/ggml-quants.c", "-o", out,
+        # Bind the file's own calls to its own (FMA) definitions, not libggml-base's.
+        "-Wl,-Bsymbolic", f"-L{libdir}", f"-l:{os.path.basename(ggml_lib)}",
+        f"-Wl,-rpath,{libdir}",
+    ]
+    subprocess.run(cmd, check=True, stderr=subprocess.DEVNULL)
+    return ctypes.CDLL(out)
+
+
+def quantize_fma(lib: ctypes.CDLL, name: str, x: np.ndarray, imatrix: np.ndarray | None,
+                 row_size: int) -> bytes:
+    fn = getattr(lib, "quantize_" + FMA_TYPES[name])
+    fn.restype = ctypes.c_size_t
+    fn.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64,
+                   ctypes.c_void_p]
+    nrows, n = x.shape
+    dst = ctypes.create_string_buffer(row_size * nrows)
+    src = np.ascontiguousarray(x, dtype=np.float32)
+    qw = None if imatrix is None else np.ascontiguousarray(imatrix, dtype=np.float32)
+    got = fn(src.ctypes.data, ctypes.addressof(dst), nrows, n,
+             None if qw is None else qw.ctypes.data)
+    assert got == row_size * nrows, (name, got)
+    return dst.raw
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     here = os.path.dirname(os.path.abspath(__file__))
     ap.add_argument("--out", default=os.path.join(here, "..", "engine", "tests", "fixtures", "quant"))
+    ap.add_argument("--fma-source", help="llama.cpp source tree: also record FMA-build output")
     args = ap.parse_args()
     out = os.path.abspath(args.out)
     os.makedirs(out, exist_ok=True)
@@ -259,6 +319,18 @@ def main() -> int:
             emit(name, ".imatrix", x, imatrix)
     for name in SPECIAL_TYPES:
         emit(name, ".special", special, None)
+
+    if args.fma_source:
+        with tempfile.TemporaryDirectory() as tmp:
+            fma = build_fma_lib(args.fma_source, ggml_lib_path(), tmp)
+            for name in FMA_TYPES:
+                row_size = lib.ggml_row_size(TYPES[name], N_PER_ROW)
+                for suffix, qw in [("", None), (".imatrix", imatrix)]:
+                    if qw is not None and name not in USES_IMATRIX:
+                        continue
+                    data = quantize_fma(fma, name, x, qw, row_size)
+                    with open(os.path.join(out, f"{name}{suffix}.fma.bin"), "wb") as f:
+                        f.write(data)
 
     total = sum(os.path.getsize(p) for p in glob.glob(os.path.join(out, "*")))
     print(f"llama-cpp-python {version}: wrote fixtures to {out} ({total} bytes)")
