@@ -17,6 +17,9 @@
 
 use bytemuck::{Pod, Zeroable};
 
+use crate::GgmlType;
+
+use super::QuantError;
 use super::common::{
     c_trunc_i32, f32_to_fp16_le, fp16_le_to_f32, make_qkx3_quants, make_qx_quants,
 };
@@ -173,10 +176,30 @@ pub fn dequantize_row_q8_0(src: &[u8], dst: &mut [f32]) {
     }
 }
 
+/// Checks that `n` values fill whole Q8_1 blocks and `bytes` holds exactly those blocks.
+fn check_q8_1(n: usize, bytes: usize) -> Result<(), QuantError> {
+    if !n.is_multiple_of(QK) {
+        return Err(QuantError::PartialBlock {
+            ty: GgmlType::Q8_1,
+            block: QK,
+            n,
+        });
+    }
+    let expected = n / QK * Q8_1_BLOCK_BYTES;
+    if bytes != expected {
+        return Err(QuantError::Size {
+            expected,
+            got: bytes,
+        });
+    }
+    Ok(())
+}
+
 /// Q8_1, as `quantize_row_q8_1_ref`: Q8_0's quants plus `s = fp16(sum(q) * d)` (with the
 /// unrounded `d`). Not a storage type: llama.cpp quantizes activations to it for dot products
-/// with Q4_1/Q5_1 weights. `dst` holds `src.len() / 32` blocks of [`Q8_1_BLOCK_BYTES`].
-pub fn quantize_row_q8_1(src: &[f32], dst: &mut [u8]) {
+/// with Q4_1/Q5_1 weights. `dst` must hold `src.len() / 32` blocks of [`Q8_1_BLOCK_BYTES`].
+pub fn quantize_row_q8_1(src: &[f32], dst: &mut [u8]) -> Result<(), QuantError> {
+    check_q8_1(src.len(), dst.len())?;
     let blocks: &mut [BlockQ8_1] = bytemuck::cast_slice_mut(dst);
     for (x, y) in src.as_chunks::<QK>().0.iter().zip(blocks) {
         let amax = c_absmax(x);
@@ -190,10 +213,12 @@ pub fn quantize_row_q8_1(src: &[f32], dst: &mut [u8]) {
         }
         y.s = f32_to_fp16_le(sum as f32 * d);
     }
+    Ok(())
 }
 
 /// Q8_1 back to f32 (`q * d`; `s` is redundant for this).
-pub fn dequantize_row_q8_1(src: &[u8], dst: &mut [f32]) {
+pub fn dequantize_row_q8_1(src: &[u8], dst: &mut [f32]) -> Result<(), QuantError> {
+    check_q8_1(dst.len(), src.len())?;
     let blocks: &[BlockQ8_1] = bytemuck::cast_slice(src);
     for (b, y) in blocks.iter().zip(dst.as_chunks_mut::<QK>().0.iter_mut()) {
         let d = fp16_le_to_f32(b.d);
@@ -201,6 +226,7 @@ pub fn dequantize_row_q8_1(src: &[u8], dst: &mut [f32]) {
             *out = q as f32 * d;
         }
     }
+    Ok(())
 }
 
 /// Q4_0: `quantize_row_q4_0_ref` (d = signed absmax / -8, so the largest-magnitude value maps
@@ -570,12 +596,31 @@ mod tests {
     fn q8_1_sum_field_is_d_times_sum_of_quants() {
         let x: [f32; QK] = std::array::from_fn(|i| i as f32 - 10.0);
         let mut bytes = [0u8; 36];
-        quantize_row_q8_1(&x, &mut bytes);
+        quantize_row_q8_1(&x, &mut bytes).unwrap();
         let b: &BlockQ8_1 = bytemuck::from_bytes(&bytes);
         let d = 21.0f32 / 127.0;
         let sum: i32 = b.qs.iter().map(|&q| q as i32).sum();
         assert_eq!(b.s, f32_to_fp16_le(sum as f32 * d));
         assert_eq!(b.qs[31], 127);
+    }
+
+    #[test]
+    fn q8_1_helpers_reject_bad_sizes() {
+        let mut bytes = [0u8; 36];
+        assert!(matches!(
+            quantize_row_q8_1(&[0.0; 31], &mut bytes),
+            Err(QuantError::PartialBlock { n: 31, .. })
+        ));
+        assert_eq!(
+            quantize_row_q8_1(&[0.0; 64], &mut bytes),
+            Err(QuantError::Size {
+                expected: 72,
+                got: 36
+            })
+        );
+        let mut out = [0f32; 32];
+        assert!(dequantize_row_q8_1(&bytes[..35], &mut out).is_err());
+        assert!(dequantize_row_q8_1(&bytes, &mut out).is_ok());
     }
 
     #[test]
