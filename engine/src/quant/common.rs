@@ -47,6 +47,24 @@ pub fn c_lroundf(f: f32) -> i64 {
     }
 }
 
+/// Max |x| over a block as ggml's `amax = MAX(amax, fabsf(v))` loop computes it, with
+/// `MAX(a, b) = a > b ? a : b` (ggml/src/ggml-impl.h): a NaN element becomes the running max
+/// and the next element replaces it again, so unlike `f32::max` the result depends on where
+/// NaNs sit. Starts from 0, so an all-zero (or empty) block gives 0.
+#[inline]
+pub fn c_absmax(xs: &[f32]) -> f32 {
+    xs.iter().fold(
+        0.0f32,
+        |amax, &v| if amax > v.abs() { amax } else { v.abs() },
+    )
+}
+
+/// ggml's `d ? 1.0f/d : 0.0f` (a NaN `d` counts as non-zero, giving NaN).
+#[inline]
+pub fn inv_or_zero(d: f32) -> f32 {
+    if d != 0.0 { 1.0 / d } else { 0.0 }
+}
+
 /// fp32 -> IEEE binary16 bits exactly like ggml's `ggml_compute_fp32_to_fp16`
 /// (ggml/src/ggml-impl.h, after Maratyszcza/FP16's `fp16_ieee_from_fp32_value`).
 ///
@@ -354,6 +372,18 @@ mod tests {
                 normalized.to_bits()
             };
         f32::from_bits(result)
+    }
+
+    #[test]
+    fn c_absmax_follows_the_c_macro_with_nan() {
+        assert_eq!(c_absmax(&[]), 0.0);
+        assert_eq!(c_absmax(&[1.0, -3.0, 2.0]), 3.0);
+        // NaN is taken, then replaced by the next element even if that is smaller.
+        assert_eq!(c_absmax(&[5.0, f32::NAN, 1.0]), 1.0);
+        assert!(c_absmax(&[5.0, f32::NAN]).is_nan());
+        assert_eq!(inv_or_zero(0.0), 0.0);
+        assert_eq!(inv_or_zero(-0.0), 0.0);
+        assert_eq!(inv_or_zero(4.0), 0.25);
     }
 
     #[test]

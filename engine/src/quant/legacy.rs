@@ -21,7 +21,8 @@ use crate::GgmlType;
 
 use super::QuantError;
 use super::common::{
-    c_trunc_i32, f32_to_fp16_le, fp16_le_to_f32, make_qkx3_quants, make_qx_quants,
+    c_absmax, c_trunc_i32, f32_to_fp16_le, fp16_le_to_f32, inv_or_zero, make_qkx3_quants,
+    make_qx_quants,
 };
 
 /// Elements per block of every legacy format (`QK4_0`, `QK4_1`, `QK5_0`, `QK5_1`, `QK8_0`,
@@ -108,20 +109,6 @@ fn signed_absmax(xs: &[f32]) -> f32 {
         }
     }
     max
-}
-
-/// `MAX(amax, fabsf(v))` over the block as ggml's `MAX` macro (`a > b ? a : b`) computes it:
-/// a NaN element replaces the running max and is replaced again by the next element.
-fn c_absmax(xs: &[f32]) -> f32 {
-    xs.iter().fold(
-        0.0f32,
-        |amax, &v| if amax > v.abs() { amax } else { v.abs() },
-    )
-}
-
-/// `1.0f/d` unless `d` is zero (`d ? 1.0f/d : 0.0f` in ggml; NaN counts as non-zero).
-fn inv_or_zero(d: f32) -> f32 {
-    if d != 0.0 { 1.0 / d } else { 0.0 }
 }
 
 /// Sum of squares over the whole row divided by its length: the `sigma2` that the weighted

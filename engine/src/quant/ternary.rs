@@ -7,7 +7,7 @@
 
 use bytemuck::{Pod, Zeroable};
 
-use super::common::{c_lroundf, f32_to_fp16_le, fp16_le_to_f32};
+use super::common::{c_absmax, c_lroundf, f32_to_fp16_le, fp16_le_to_f32, inv_or_zero};
 
 /// Elements per super-block (`QK_K`).
 pub const QK_K: usize = 256;
@@ -34,20 +34,10 @@ pub struct BlockTq2_0 {
 }
 const _: () = assert!(size_of::<BlockTq2_0>() == 66);
 
-/// `MAX(amax, fabsf(v))` as ggml's macro computes it (`a > b ? a : b`), so a NaN element
-/// becomes the running max until a later element replaces it.
-fn c_absmax(xs: &[f32]) -> f32 {
-    xs.iter().fold(
-        0.0f32,
-        |amax, &v| if amax > v.abs() { amax } else { v.abs() },
-    )
-}
-
 /// `d = absmax`, `id = d ? 1/d : 0`: every element is rounded to the nearest of -1, 0, +1.
 fn scale(x: &[f32]) -> (f32, f32) {
     let d = c_absmax(x);
-    let id = if d != 0.0 { 1.0 / d } else { 0.0 };
-    (d, id)
+    (d, inv_or_zero(d))
 }
 
 /// `(int)(lroundf(x * id) + 1)`: the trit 0..=2 (C's `long` -> `int` conversion keeps the low
