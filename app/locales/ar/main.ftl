@@ -1,0 +1,89 @@
+# Bitsmith — العربية
+
+page-title = { $page } · Bitsmith
+skip-to-content = انتقل إلى المحتوى
+nav-label = الرئيسية
+nav-learn = تعلّم
+nav-workbench = منضدة العمل
+nav-planner = المخطِّط
+nav-progress = التقدّم
+nav-settings = الإعدادات
+status-online = متصل
+status-offline = غير متصل — كل ما فتحته من قبل ما زال يعمل
+footer-privacy = يعمل Bitsmith بالكامل في متصفحك. لا يغادر أي شيء تفتحه أو تصنعه هذا الجهاز.
+storage-error = تعذّر حفظ إعداداتك: { $detail }
+update-ready = إصدار جديد من Bitsmith جاهز.
+update-reload = أعد التحميل للتحديث
+
+learn-title = تعلّم تحسين النماذج اللغوية الكبيرة بالممارسة
+learn-lead = دروس تفاعلية قصيرة عن صيغ الأعداد والتكميم والنشر، كل منها قابل للتشغيل على أوزان نموذج حقيقية، دون اتصال.
+learn-tracks = المسارات
+track-foundations = الأساسيات
+track-foundations-summary = صيغ الأعداد، والذاكرة وعرض النطاق، وما هو التكميم، وكيف نقيس كلفته.
+track-formats = صيغ llama.cpp
+track-formats-summary = التكميم بالكتل، وk-quants، وi-quants، وملف GGUF، واختيار المزيج.
+track-calibration = المعايرة
+track-calibration-summary = مصفوفات الأهمية، وGPTQ وAWQ وHQQ؛ القيم الشاذة والأوزان الفائقة.
+track-extreme = التكميم المتطرف
+track-extreme-summary = الأوزان الثلاثية والثنائية، وكتب الرموز، وحساب كل بت.
+track-automated = التحسين الآلي
+track-automated-summary = حساسية الطبقات، والميزانيات وجبهات باريتو، والبحث والتعلّم لتوزيع البتات.
+track-deployment = النشر
+track-deployment-summary = الهواتف والحواسيب والمتصفحات؛ تكميم ذاكرة KV، وفك الترميز التخميني، والكلفة.
+track-research = اتجاهات بحثية
+track-research-summary = أسئلة مفتوحة: التحسين متعدد الوسائط، والشبكات النبضية، والأساليب المستوحاة من الحوسبة الكمومية.
+
+workbench-title = منضدة العمل
+workbench-lead = افتح نموذجًا صغيرًا، وكمِّمه في متصفحك، وقِس كلفته، وتحدّث معه، وصدِّر ملف GGUF يحمّله llama.cpp وOllama.
+workbench-step-open = افتح نموذج GGUF أو safetensors من ملف أو رابط.
+workbench-step-quantize = اختر إعدادًا مسبقًا من llama.cpp أو خطتك الخاصة لكل موتر.
+workbench-step-measure = قِس الحيرة (perplexity) وتباعد KL مقارنة بالأصل.
+workbench-step-export = صدِّر ملف GGUF المكمَّم.
+
+planner-title = المخطِّط
+planner-lead = قبل أن تنزّل أي شيء: هل يتسع هذا النموذج لهذا الجهاز، وما سرعته، وكم يكلّف؟
+planner-fit = الذاكرة اللازمة للأوزان وذاكرة KV والمخازن المؤقتة، لكل إعداد مسبق.
+planner-speed = سرعة معالجة الموجّه والتوليد من نموذج السقف (roofline)، معايَرة بتشغيلات حقيقية.
+planner-cost = كلفة كل مليون رمز مقارنة بأسعار واجهات البرمجة التي تدخلها.
+
+progress-title = تقدّمك
+progress-lead = الدروس المكتملة، والمهارات المتقنة، وأسئلة الاختبار المستحقة للمراجعة. يبقى كل ذلك على هذا الجهاز.
+
+settings-title = الإعدادات
+settings-appearance = اللغة والمظهر
+settings-language = اللغة
+settings-language-auto = لغة المتصفح
+settings-theme = السمة
+settings-theme-system = اتبع النظام
+settings-theme-light = فاتحة
+settings-theme-dark = داكنة
+settings-storage = التخزين
+settings-storage-usage = يستخدم Bitsmith ‏{ $usage } من أصل { $quota } يسمح بها هذا المتصفح.
+settings-persist-why = تُحفظ النماذج وتقدّمك في هذا المتصفح. يطلب التخزين الدائم من المتصفح ألا يحذفها عند امتلاء القرص.
+settings-persist-button = احتفظ ببياناتي (تخزين دائم)
+settings-persist-granted = التخزين الدائم مفعَّل: لن يحذف المتصفح بيانات Bitsmith.
+settings-persist-not-granted = التخزين الدائم غير مفعَّل: قد يحذف المتصفح بيانات Bitsmith عند نفاد المساحة.
+settings-engine = المحرّك
+settings-engine-starting = جارٍ تشغيل المحرّك…
+settings-engine-ready = المحرّك { $version } يعمل في عامل خلفي.
+settings-gpu = معالج الرسوميات (WebGPU)
+settings-gpu-detecting = جارٍ البحث عن محوّل WebGPU…
+settings-gpu-adapter = محوّل WebGPU: { $name } ({ $backend }، { $kind }).
+settings-gpu-none = لا يتوفر WebGPU هنا ({ $reason }).
+settings-gpu-cpu-fallback = كل شيء يعمل أيضًا على المعالج المركزي؛ WebGPU يجعله أسرع فقط.
+settings-gpu-check = قارن معالج الرسوميات بالمعالج المركزي
+settings-gpu-check-pass = نتيجة { $kernel } على معالج الرسوميات تطابق المرجع على المعالج المركزي (أكبر فرق { $diff }، والمسموح { $tolerance }).
+settings-gpu-check-fail = نتيجة { $kernel } على معالج الرسوميات تختلف عن المرجع بمقدار { $diff } (المسموح { $tolerance })؛ سيستخدم Bitsmith المعالج المركزي.
+settings-gpu-check-error = تعذّر تشغيل فحص معالج الرسوميات: { $reason }
+settings-bench = اختبار أداء المعالج المركزي
+settings-bench-why = يكمِّم مصفوفة 4096 × 4096 إلى Q8_0 في عامل المحرّك لقياس سرعة هذا الجهاز.
+settings-bench-start = شغّل الاختبار
+settings-bench-cancel = إلغاء
+settings-bench-running = كُمِّم { $done } من { $total } صفًا…
+settings-bench-done = { $type }: ‏{ $rate } مليون وزن في الثانية (جذر متوسط مربع الخطأ { $rmse }).
+settings-bench-cancelled = أُلغي الاختبار.
+settings-bench-failed = فشل الاختبار: { $reason }
+
+not-found-title = الصفحة غير موجودة
+not-found-body = لا توجد صفحة في هذا العنوان.
+not-found-home = اذهب إلى الدروس

@@ -1,0 +1,89 @@
+# Bitsmith — English (complete; the fallback for every other locale).
+
+page-title = { $page } · Bitsmith
+skip-to-content = Skip to content
+nav-label = Main
+nav-learn = Learn
+nav-workbench = Workbench
+nav-planner = Planner
+nav-progress = Progress
+nav-settings = Settings
+status-online = Online
+status-offline = Offline — everything you opened before still works
+footer-privacy = Bitsmith runs entirely in your browser. Nothing you open or make leaves this device.
+storage-error = Your settings could not be saved: { $detail }
+update-ready = A new version of Bitsmith is ready.
+update-reload = Reload to update
+
+learn-title = Learn LLM optimization by doing
+learn-lead = Short interactive lessons on number formats, quantization and deployment, each one runnable on real model weights, offline.
+learn-tracks = Tracks
+track-foundations = Foundations
+track-foundations-summary = Number formats, memory and bandwidth, what quantization is, and how to measure what it costs.
+track-formats = llama.cpp formats
+track-formats-summary = Block quantization, k-quants, i-quants, the GGUF file, and choosing a mix.
+track-calibration = Calibration
+track-calibration-summary = Importance matrices, GPTQ, AWQ and HQQ; outliers and super weights.
+track-extreme = Extreme quantization
+track-extreme-summary = Ternary and binary weights, codebooks, and counting every bit.
+track-automated = Automated optimization
+track-automated-summary = Layer sensitivity, budgets and Pareto fronts, search and learning for bit allocation.
+track-deployment = Deployment
+track-deployment-summary = Phones, laptops and browsers; KV-cache quantization, speculative decoding, cost.
+track-research = Research directions
+track-research-summary = Open questions: multi-modal, spiking and quantum-inspired optimization.
+
+workbench-title = Workbench
+workbench-lead = Open a small model, quantize it in your browser, measure what it cost, chat with it, and export a GGUF file llama.cpp and Ollama load.
+workbench-step-open = Open a GGUF or safetensors model from a file or a link.
+workbench-step-quantize = Pick a llama.cpp preset or your own per-tensor plan.
+workbench-step-measure = Measure perplexity and KL divergence against the original.
+workbench-step-export = Export the quantized GGUF.
+
+planner-title = Planner
+planner-lead = Before you download anything: will this model fit on this device, how fast will it run, and what will it cost?
+planner-fit = Memory for weights, KV cache and buffers, for every preset.
+planner-speed = Prompt and generation speed from a roofline, calibrated by real runs.
+planner-cost = Cost per million tokens against the API prices you enter.
+
+progress-title = Your progress
+progress-lead = Lessons completed, skills mastered, and the quiz items due for review. All of it stays on this device.
+
+settings-title = Settings
+settings-appearance = Language and appearance
+settings-language = Language
+settings-language-auto = Browser default
+settings-theme = Theme
+settings-theme-system = Follow the system
+settings-theme-light = Light
+settings-theme-dark = Dark
+settings-storage = Storage
+settings-storage-usage = Bitsmith uses { $usage } of the { $quota } this browser allows it.
+settings-persist-why = Models and your progress are kept in this browser. Persistent storage asks the browser not to delete them when the disk runs low.
+settings-persist-button = Keep my data (persistent storage)
+settings-persist-granted = Persistent storage is on: the browser will not evict Bitsmith's data.
+settings-persist-not-granted = Persistent storage is off: the browser may evict Bitsmith's data when space runs low.
+settings-engine = Engine
+settings-engine-starting = Starting the engine…
+settings-engine-ready = Engine { $version } is running in a background worker.
+settings-gpu = Graphics processor (WebGPU)
+settings-gpu-detecting = Looking for a WebGPU adapter…
+settings-gpu-adapter = WebGPU adapter: { $name } ({ $backend }, { $kind }).
+settings-gpu-none = No WebGPU here ({ $reason }).
+settings-gpu-cpu-fallback = Everything also runs on the CPU; WebGPU only makes it faster.
+settings-gpu-check = Check the GPU against the CPU
+settings-gpu-check-pass = The GPU's { $kernel } matches the CPU reference (largest difference { $diff }, allowed { $tolerance }).
+settings-gpu-check-fail = The GPU's { $kernel } differs from the CPU reference by { $diff } (allowed { $tolerance }); Bitsmith will use the CPU.
+settings-gpu-check-error = The GPU check could not run: { $reason }
+settings-bench = CPU benchmark
+settings-bench-why = Quantizes a 4096 × 4096 matrix to Q8_0 in the engine worker to measure this device's speed.
+settings-bench-start = Run benchmark
+settings-bench-cancel = Cancel
+settings-bench-running = Quantized { $done } of { $total } rows…
+settings-bench-done = { $type }: { $rate } million weights per second (round-trip RMSE { $rmse }).
+settings-bench-cancelled = Benchmark cancelled.
+settings-bench-failed = The benchmark failed: { $reason }
+
+not-found-title = Page not found
+not-found-body = There is no page at this address.
+not-found-home = Go to the lessons

@@ -1,0 +1,167 @@
+//! Every UI string goes through Project Fluent. The `.ftl` sources live in `app/locales/<code>/`
+//! and are compiled into the app; `en` is complete and is the fallback for any message another
+//! locale lacks. The tidy test `tests/i18n_keys.rs` fails when a key used in the code is missing
+//! from `en`, or when `en` has a key nothing uses.
+
+use fluent_bundle::{FluentArgs, FluentBundle, FluentResource, FluentValue};
+use unic_langid::LanguageIdentifier;
+
+/// Text direction of a locale, written to `<html dir>`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dir {
+    Ltr,
+    Rtl,
+}
+
+impl Dir {
+    pub fn attr(self) -> &'static str {
+        match self {
+            Dir::Ltr => "ltr",
+            Dir::Rtl => "rtl",
+        }
+    }
+}
+
+/// A shipped locale.
+#[derive(Debug)]
+pub struct Locale {
+    /// BCP 47 code, written to `<html lang>`.
+    pub code: &'static str,
+    /// The language's own name, as the picker shows it.
+    pub endonym: &'static str,
+    pub dir: Dir,
+    pub ftl: &'static str,
+}
+
+pub const LOCALES: &[Locale] = &[
+    Locale {
+        code: "en",
+        endonym: "English",
+        dir: Dir::Ltr,
+        ftl: include_str!("../locales/en/main.ftl"),
+    },
+    Locale {
+        code: "ar",
+        endonym: "العربية",
+        dir: Dir::Rtl,
+        ftl: include_str!("../locales/ar/main.ftl"),
+    },
+    Locale {
+        code: "es",
+        endonym: "Español",
+        dir: Dir::Ltr,
+        ftl: include_str!("../locales/es/main.ftl"),
+    },
+];
+
+/// The locale for a code, or English.
+pub fn locale(code: &str) -> &'static Locale {
+    LOCALES
+        .iter()
+        .find(|l| l.code == code)
+        .unwrap_or(&LOCALES[0])
+}
+
+/// Picks the first shipped locale matching the user's preferred languages (`navigator.languages`
+/// order), comparing primary language subtags; English when none match.
+pub fn negotiate<'a>(preferred: impl IntoIterator<Item = &'a str>) -> &'static Locale {
+    for want in preferred {
+        let primary = want.split(['-', '_']).next().unwrap_or("").to_ascii_lowercase();
+        if let Some(l) = LOCALES.iter().find(|l| l.code == primary) {
+            return l;
+        }
+    }
+    &LOCALES[0]
+}
+
+fn bundle(locale: &Locale) -> FluentBundle<FluentResource> {
+    let lang: LanguageIdentifier = locale.code.parse().expect("shipped codes are valid");
+    let mut bundle = FluentBundle::new(vec![lang]);
+    let res = FluentResource::try_new(locale.ftl.to_string())
+        .unwrap_or_else(|(res, _errors)| res); // the tidy test rejects syntax errors
+    bundle
+        .add_resource(res)
+        .expect("message ids are unique (tidy test)");
+    bundle
+}
+
+/// Translations for one locale, with English as the fallback.
+pub struct I18n {
+    pub locale: &'static Locale,
+    primary: FluentBundle<FluentResource>,
+    fallback: Option<FluentBundle<FluentResource>>,
+}
+
+impl PartialEq for I18n {
+    fn eq(&self, other: &Self) -> bool {
+        self.locale.code == other.locale.code
+    }
+}
+
+impl std::fmt::Debug for I18n {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "I18n({})", self.locale.code)
+    }
+}
+
+impl I18n {
+    pub fn new(locale: &'static Locale) -> I18n {
+        I18n {
+            locale,
+            primary: bundle(locale),
+            fallback: (locale.code != "en").then(|| bundle(&LOCALES[0])),
+        }
+    }
+
+    /// The message `key`.
+    pub fn t(&self, key: &str) -> String {
+        self.format(key, None)
+    }
+
+    /// The message `key` with named arguments.
+    pub fn ta(&self, key: &str, args: &[(&str, FluentValue<'_>)]) -> String {
+        let mut fa = FluentArgs::new();
+        for (k, v) in args {
+            fa.set(*k, v.clone());
+        }
+        self.format(key, Some(&fa))
+    }
+
+    fn format(&self, key: &str, args: Option<&FluentArgs>) -> String {
+        for b in std::iter::once(&self.primary).chain(self.fallback.as_ref()) {
+            if let Some(pattern) = b.get_message(key).and_then(|m| m.value()) {
+                let mut errors = vec![];
+                return b.format_pattern(pattern, args, &mut errors).into_owned();
+            }
+        }
+        // Visible in the UI and caught by the tidy test; never a panic in front of a user.
+        format!("⟦{key}⟧")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn negotiation_prefers_the_users_order() {
+        assert_eq!(negotiate(["fr-FR", "ar-EG", "en"]).code, "ar");
+        assert_eq!(negotiate(["es-419"]).code, "es");
+        assert_eq!(negotiate(["de"]).code, "en");
+    }
+
+    #[test]
+    fn arabic_is_right_to_left_and_falls_back_to_english() {
+        let ar = I18n::new(locale("ar"));
+        assert_eq!(ar.locale.dir, Dir::Rtl);
+        assert_ne!(ar.t("nav-learn"), I18n::new(locale("en")).t("nav-learn"));
+        assert!(ar.t("no-such-key").contains("no-such-key"));
+    }
+
+    #[test]
+    fn arguments_are_formatted() {
+        let en = I18n::new(locale("en"));
+        let s = en.ta("page-title", &[("page", "Learn".into())]);
+        assert!(s.contains("Learn") && s.contains("Bitsmith"), "{s}");
+    }
+}

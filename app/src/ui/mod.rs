@@ -1,0 +1,214 @@
+//! The Yew UI: routes, layout, and the contexts every page reads (translations, settings, the
+//! engine worker, connectivity, app updates).
+
+mod engine;
+mod layout;
+mod pages;
+mod sw;
+
+use std::rc::Rc;
+
+use yew::prelude::*;
+use yew_router::prelude::*;
+
+use crate::i18n::{self, I18n};
+use crate::settings::Settings;
+use crate::store::{STORE_KV, Store};
+
+pub use engine::{Engine, EngineState, JobState};
+
+/// The app's pages. `/` is the Learn page: teaching is the front door.
+#[derive(Clone, Routable, PartialEq, Debug)]
+pub enum Route {
+    #[at("/")]
+    Home,
+    #[at("/learn")]
+    Learn,
+    #[at("/workbench")]
+    Workbench,
+    #[at("/planner")]
+    Planner,
+    #[at("/progress")]
+    Progress,
+    #[at("/settings")]
+    Settings,
+    #[not_found]
+    #[at("/404")]
+    NotFound,
+}
+
+impl Route {
+    /// The Fluent key of the page's name (nav label and title).
+    pub fn name_key(&self) -> &'static str {
+        match self {
+            Route::Home | Route::Learn => "nav-learn",
+            Route::Workbench => "nav-workbench",
+            Route::Planner => "nav-planner",
+            Route::Progress => "nav-progress",
+            Route::Settings => "nav-settings",
+            Route::NotFound => "not-found-title",
+        }
+    }
+}
+
+/// Shared, cheaply cloned translations.
+pub type Tr = Rc<I18n>;
+
+/// The settings and a way to change them (changes are persisted, then applied).
+#[derive(Clone, PartialEq)]
+pub struct SettingsCtx {
+    pub settings: Settings,
+    pub set: Callback<Settings>,
+}
+
+/// Mounts the app on `<body>`.
+pub fn start() {
+    yew::Renderer::<Root>::new().render();
+}
+
+fn preferred_languages() -> Vec<String> {
+    let nav = gloo::utils::window().navigator();
+    let langs: Vec<String> = nav
+        .languages()
+        .iter()
+        .filter_map(|v| v.as_string())
+        .collect();
+    if langs.is_empty() {
+        nav.language().into_iter().collect()
+    } else {
+        langs
+    }
+}
+
+fn apply_to_document(tr: &I18n, settings: &Settings) {
+    let root = gloo::utils::document_element();
+    let _ = root.set_attribute("lang", tr.locale.code);
+    let _ = root.set_attribute("dir", tr.locale.dir.attr());
+    let _ = root.set_attribute("data-theme", settings.theme.attr());
+}
+
+fn translations_for(settings: &Settings) -> Tr {
+    let locale = match &settings.locale {
+        Some(code) => i18n::locale(code),
+        None => {
+            let prefs = preferred_languages();
+            i18n::negotiate(prefs.iter().map(String::as_str))
+        }
+    };
+    Rc::new(I18n::new(locale))
+}
+
+/// Loads settings from IndexedDB before the first render, so the first paint is already in the
+/// user's language and theme.
+#[function_component(Root)]
+fn root() -> Html {
+    let loaded = use_state(|| None::<(Option<Store>, Settings, Option<String>)>);
+    {
+        let loaded = loaded.clone();
+        use_effect_with((), move |_| {
+            wasm_bindgen_futures::spawn_local(async move {
+                match Store::open().await {
+                    Ok(store) => {
+                        let (settings, err) = match store.get::<Settings>(STORE_KV, "settings").await {
+                            Ok(s) => (s.unwrap_or_default(), None),
+                            Err(e) => (Settings::default(), Some(e.to_string())),
+                        };
+                        loaded.set(Some((Some(store), settings, err)));
+                    }
+                    Err(e) => loaded.set(Some((None, Settings::default(), Some(e.to_string())))),
+                }
+            });
+        });
+    }
+    match &*loaded {
+        None => html! {},
+        Some((store, settings, err)) => html! {
+            <App store={store.clone().map(StoreHandle)} initial={settings.clone()} storage_error={err.clone()} />
+        },
+    }
+}
+
+/// `Store` is not `PartialEq`; props compare it by identity.
+#[derive(Clone)]
+pub struct StoreHandle(pub Store);
+
+impl PartialEq for StoreHandle {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct AppProps {
+    store: Option<StoreHandle>,
+    initial: Settings,
+    storage_error: Option<String>,
+}
+
+#[function_component(App)]
+fn app(props: &AppProps) -> Html {
+    let settings = use_state(|| props.initial.clone());
+    let tr = use_memo(
+        (settings.locale.clone(),),
+        |_| translations_for(&settings),
+    );
+    let tr: Tr = (*tr).clone();
+    let save_error = use_state(|| props.storage_error.clone());
+    {
+        let tr = tr.clone();
+        use_effect_with(((*settings).clone(), tr.locale.code), move |(s, _)| {
+            apply_to_document(&tr, s);
+        });
+    }
+    let set = {
+        let settings = settings.clone();
+        let store = props.store.clone();
+        let save_error = save_error.clone();
+        Callback::from(move |next: Settings| {
+            settings.set(next.clone());
+            if let Some(StoreHandle(store)) = store.clone() {
+                let save_error = save_error.clone();
+                wasm_bindgen_futures::spawn_local(async move {
+                    let r = store.put(STORE_KV, "settings", &next).await;
+                    save_error.set(r.err().map(|e| e.to_string()));
+                });
+            }
+        })
+    };
+    let ctx = SettingsCtx {
+        settings: (*settings).clone(),
+        set,
+    };
+    let engine = engine::use_engine();
+    html! {
+        <ContextProvider<Tr> context={tr}>
+            <ContextProvider<SettingsCtx> context={ctx}>
+                <ContextProvider<Engine> context={engine}>
+                    <ContextProvider<Option<StoreHandle>> context={props.store.clone()}>
+                        <BrowserRouter>
+                            <layout::Layout storage_error={(*save_error).clone()}>
+                                <Switch<Route> render={pages::switch} />
+                            </layout::Layout>
+                        </BrowserRouter>
+                    </ContextProvider<Option<StoreHandle>>>
+                </ContextProvider<Engine>>
+            </ContextProvider<SettingsCtx>>
+        </ContextProvider<Tr>>
+    }
+}
+
+/// The translations in scope.
+#[hook]
+pub fn use_tr() -> Tr {
+    use_context::<Tr>().expect("Tr is provided by App")
+}
+
+#[hook]
+pub fn use_settings() -> SettingsCtx {
+    use_context::<SettingsCtx>().expect("SettingsCtx is provided by App")
+}
+
+#[hook]
+pub fn use_engine_ctx() -> Engine {
+    use_context::<Engine>().expect("Engine is provided by App")
+}
