@@ -6,3 +6,4 @@ pub mod ggml_type;
 
 pub use ggml_type::GgmlType;
 pub mod quant;
+pub mod tokenizer;
