@@ -6,4 +6,8 @@ pub mod ggml_type;
 
 pub use ggml_type::GgmlType;
 pub mod quant;
+pub mod gguf;
+pub mod preset;
+pub mod progress;
+pub mod pipeline;
 pub mod tokenizer;
