@@ -175,14 +175,14 @@ impl Decoder {
         min_size: u64,
         extra: u64,
     ) -> Result<(), GgufError> {
-        if let Some(rest) = self.remaining_after(extra) {
-            if count.checked_mul(min_size).is_none_or(|need| need > rest) {
-                return Err(GgufError::CountTooLarge {
-                    what,
-                    count,
-                    offset: self.pos,
-                });
-            }
+        if let Some(rest) = self.remaining_after(extra)
+            && count.checked_mul(min_size).is_none_or(|need| need > rest)
+        {
+            return Err(GgufError::CountTooLarge {
+                what,
+                count,
+                offset: self.pos,
+            });
         }
         Ok(())
     }

@@ -277,13 +277,13 @@ pub(crate) fn check_layout(
         if size == 0 {
             continue;
         }
-        if let Some((p, prev_end)) = prev {
-            if t.offset < prev_end {
-                return Err(GgufError::OverlappingTensors {
-                    first: tensors[p].name.clone(),
-                    second: t.name.clone(),
-                });
-            }
+        if let Some((p, prev_end)) = prev
+            && t.offset < prev_end
+        {
+            return Err(GgufError::OverlappingTensors {
+                first: tensors[p].name.clone(),
+                second: t.name.clone(),
+            });
         }
         prev = Some((i, t.offset + size));
     }

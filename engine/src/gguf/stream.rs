@@ -108,10 +108,10 @@ impl GgufStreamReader {
     fn feed_inner(&mut self, chunk: &[u8]) -> Result<Vec<GgufEvent>, GgufError> {
         let chunk_start = self.fed;
         self.fed += chunk.len() as u64;
-        if let Some(size) = self.file_size {
-            if self.fed > size {
-                return Err(GgufError::UnexpectedData);
-            }
+        if let Some(size) = self.file_size
+            && self.fed > size
+        {
+            return Err(GgufError::UnexpectedData);
         }
         let mut events = Vec::new();
         let Some(dec) = self.decoder.as_mut() else {

@@ -44,7 +44,7 @@ impl Raw {
         self.u32(ty).u64(offset)
     }
     fn pad_to(&mut self, align: usize) -> &mut Self {
-        while self.0.len() % align != 0 {
+        while !self.0.len().is_multiple_of(align) {
             self.0.push(0);
         }
         self
@@ -510,7 +510,7 @@ fn offset_past_end() {
     r.tensor("t", &[8], 0, 1 << 40).pad_to(32).zeros(32);
     assert!(matches!(err(&r.0), GgufError::TensorPastEnd { .. }));
     let mut r = Raw::header(3, 1, 0);
-    r.tensor("t", &[8], 0, u64::MAX & !31).pad_to(32).zeros(32);
+    r.tensor("t", &[8], 0, !31).pad_to(32).zeros(32);
     assert!(matches!(err(&r.0), GgufError::TensorPastEnd { .. }));
     // Data one byte short.
     let mut r = Raw::header(3, 1, 0);

@@ -51,10 +51,10 @@ impl GgufWriter {
             if !keys.insert(k.as_str()) {
                 return Err(GgufError::DuplicateKey(k.clone()));
             }
-            if let GgufValue::Array(a) = v {
-                if a.depth() > MAX_ARRAY_DEPTH {
-                    return Err(GgufError::ArrayTooDeep { offset: 0 });
-                }
+            if let GgufValue::Array(a) = v
+                && a.depth() > MAX_ARRAY_DEPTH
+            {
+                return Err(GgufError::ArrayTooDeep { offset: 0 });
             }
         }
         let alignment = alignment_from_metadata(&metadata)?;
@@ -198,14 +198,14 @@ impl GgufWriter {
 
     /// Convenience for a whole tensor at once: returns its data followed by its padding.
     pub fn encode_tensor(&mut self, data: &[u8]) -> Result<Vec<u8>, GgufError> {
-        if let Some(t) = self.tensors.get(self.next) {
-            if data.len() as u64 != t.n_bytes() {
-                return Err(GgufError::DataSizeMismatch {
-                    name: t.name.clone(),
-                    expected: t.n_bytes(),
-                    got: data.len() as u64,
-                });
-            }
+        if let Some(t) = self.tensors.get(self.next)
+            && data.len() as u64 != t.n_bytes()
+        {
+            return Err(GgufError::DataSizeMismatch {
+                name: t.name.clone(),
+                expected: t.n_bytes(),
+                got: data.len() as u64,
+            });
         }
         let pad = self.push_data(data)?;
         let mut out = Vec::with_capacity(data.len() + pad);
