@@ -195,9 +195,410 @@ def cmd_unicode() -> None:
     print(f"wrote {TABLE_RS} ({len(runs)} runs)")
 
 
+# --------------------------------------------------------------------------------------------
+# llama.cpp through llama-cpp-python's ctypes bindings
+# --------------------------------------------------------------------------------------------
+class LlamaVocab:
+    """A vocab-only llama.cpp model: the reference tokenizer."""
+
+    def __init__(self, path: Path):
+        import llama_cpp as lc
+
+        self.lc = lc
+        # Silence llama.cpp's loader log.
+        self._log_cb = lc.llama_log_callback(lambda level, text, user: None)
+        lc.llama_log_set(self._log_cb, None)
+        lc.llama_backend_init()
+        params = lc.llama_model_default_params()
+        params.vocab_only = True
+        self.model = lc.llama_model_load_from_file(str(path).encode(), params)
+        if not self.model:
+            sys.exit(f"llama.cpp could not load {path}")
+        self.vocab = lc.llama_model_get_vocab(self.model)
+        self.n_tokens = lc.llama_vocab_n_tokens(self.vocab)
+
+    def tokenize(self, text: str, add_special: bool, parse_special: bool) -> list[int]:
+        lc = self.lc
+        data = text.encode("utf-8")
+        n_max = len(data) + 16
+        buf = (lc.llama_token * n_max)()
+        n = lc.llama_tokenize(self.vocab, data, len(data), buf, n_max, add_special, parse_special)
+        if n < 0:
+            sys.exit(f"tokenize overflow for {text!r}")
+        return list(buf[:n])
+
+    def detokenize(self, ids: list[int], remove_special: bool, unparse_special: bool) -> bytes:
+        lc = self.lc
+        arr = (lc.llama_token * max(1, len(ids)))(*ids)
+        size = 64 + 16 * len(ids)
+        buf = ctypes.create_string_buffer(size)
+        n = lc.llama_detokenize(self.vocab, arr, len(ids), buf, size, remove_special, unparse_special)
+        if n < 0:
+            size = -n
+            buf = ctypes.create_string_buffer(size)
+            n = lc.llama_detokenize(self.vocab, arr, len(ids), buf, size, remove_special, unparse_special)
+        return buf.raw[:n]
+
+    def piece(self, tok: int, special: bool) -> bytes:
+        lc = self.lc
+        buf = ctypes.create_string_buffer(256)
+        n = lc.llama_token_to_piece(self.vocab, tok, buf, 256, 0, special)
+        if n < 0:
+            sys.exit(f"piece of {tok} longer than 256 bytes")
+        return buf.raw[:n]
+
+    def chat_template(self) -> str | None:
+        t = self.lc.llama_model_chat_template(self.model, None)
+        return t.decode() if t else None
+
+    def apply_template(self, tmpl: str, messages: list[dict], add_ass: bool) -> str | None:
+        lc = self.lc
+        msgs = (lc.llama_chat_message * len(messages))()
+        keep = []
+        for i, m in enumerate(messages):
+            r, c = m["role"].encode(), m["content"].encode()
+            keep += [r, c]
+            msgs[i].role = r
+            msgs[i].content = c
+        size = 4096
+        buf = ctypes.create_string_buffer(size)
+        n = lc.llama_chat_apply_template(tmpl.encode(), msgs, len(messages), add_ass, buf, size)
+        if n < 0:
+            return None
+        return buf.raw[:n].decode()
+
+
+def text_or_bytes(b: bytes):
+    """JSON-friendly bytes: a string when valid UTF-8, else {"bytes": [..]}."""
+    try:
+        return b.decode("utf-8")
+    except UnicodeDecodeError:
+        return {"bytes": list(b)}
+
+
+def fnv1a64(chunks) -> str:
+    """FNV-1a 64 over length-prefixed chunks (mirrored in the Rust test)."""
+    h = 0xCBF29CE484222325
+    for c in chunks:
+        for b in len(c).to_bytes(4, "little") + c:
+            h ^= b
+            h = (h * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return "%016x" % h
+
+
+def reference_cases(v: LlamaVocab) -> list[dict]:
+    cases = []
+    for text in TEST_STRINGS:
+        ids = v.tokenize(text, False, False)
+        ids_special = v.tokenize(text, True, True)
+        cases.append(
+            {
+                "text": text,
+                # llama_tokenize(add_special=false, parse_special=false)
+                "ids": ids,
+                # llama_tokenize(add_special=true, parse_special=true)
+                "ids_special": ids_special,
+                # llama_detokenize(ids, remove_special=false, unparse_special=false)
+                "detok": text_or_bytes(v.detokenize(ids, False, False)),
+                # llama_detokenize(ids_special, remove_special=true, unparse_special=true)
+                "detok_special": text_or_bytes(v.detokenize(ids_special, True, True)),
+                # llama_detokenize(ids_special, remove_special=false, unparse_special=false)
+                "detok_special_hidden": text_or_bytes(v.detokenize(ids_special, False, False)),
+            }
+        )
+    return cases
+
+
+def piece_hashes(v: LlamaVocab) -> dict:
+    return {
+        "fnv1a64_special": fnv1a64(v.piece(i, True) for i in range(v.n_tokens)),
+        "fnv1a64_plain": fnv1a64(v.piece(i, False) for i in range(v.n_tokens)),
+        # A sample to make a mismatch readable.
+        "sample": [
+            [i, text_or_bytes(v.piece(i, True))] for i in list(range(0, 300)) + list(range(300, v.n_tokens, 211))
+        ],
+    }
+
+
+CHATS: list[list[dict]] = [
+    [{"role": "user", "content": "Hello!"}],
+    [{"role": "system", "content": "You are terse."}, {"role": "user", "content": "What is 2+2?"}],
+    [
+        {"role": "user", "content": "Hi"},
+        {"role": "assistant", "content": "Hello! How can I help?"},
+        {"role": "user", "content": "  Tell me a joke.\n"},
+    ],
+]
+
+
+def render_jinja(tmpl: str, messages: list[dict], add_generation_prompt: bool, bos: str, eos: str) -> str:
+    """Render a chat template as transformers does (trim_blocks, lstrip_blocks)."""
+    import jinja2
+
+    env = jinja2.Environment(trim_blocks=True, lstrip_blocks=True)
+    return env.from_string(tmpl).render(
+        messages=messages, add_generation_prompt=add_generation_prompt, bos_token=bos, eos_token=eos
+    )
+
+
+def write_json(path: Path, obj) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(obj, ensure_ascii=False, indent=1) + "\n")
+    print(f"wrote {path} ({path.stat().st_size} bytes)")
+
+
+def versions() -> dict:
+    import llama_cpp
+
+    return {"llama_cpp_python": llama_cpp.__version__}
+
+
+# --------------------------------------------------------------------------------------------
+# smollm2
+# --------------------------------------------------------------------------------------------
+def cmd_smollm2() -> None:
+    path = find_smollm2()
+    v = LlamaVocab(path)
+    tmpl = v.chat_template()
+    chats = []
+    for msgs in CHATS:
+        for add in (False, True):
+            chats.append(
+                {
+                    "messages": msgs,
+                    "add_generation_prompt": add,
+                    "llama_cpp": v.apply_template(tmpl, msgs, add),
+                    "jinja": render_jinja(tmpl, msgs, add, "<|im_start|>", "<|im_end|>"),
+                }
+            )
+    write_json(
+        FIX / "smollm2.json",
+        {
+            "generated_by": "scripts/gen_tokenizer_fixtures.py smollm2",
+            "versions": versions(),
+            "model_file": SMOLLM2_FILE,
+            "n_tokens": v.n_tokens,
+            "cases": reference_cases(v),
+            "pieces": piece_hashes(v),
+            "chat": chats,
+        },
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# spm: a tiny SentencePiece BPE model as a llama-style GGUF
+# --------------------------------------------------------------------------------------------
+TINYLLAMA_TEMPLATE = (
+    "{% for message in messages %}\n{% if message['role'] == 'user' %}\n{{ '<|user|>\n' + message['content'] + eos_token }}\n"
+    "{% elif message['role'] == 'system' %}\n{{ '<|system|>\n' + message['content'] + eos_token }}\n"
+    "{% elif message['role'] == 'assistant' %}\n{{ '<|assistant|>\n'  + message['content'] + eos_token }}\n"
+    "{% endif %}\n{% if loop.last and add_generation_prompt %}\n{{ '<|assistant|>' }}\n{% endif %}\n{% endfor %}"
+)
+
+CORPUS_PARAGRAPHS = [
+    "Quantization maps floating point weights to a small set of integers with a scale per block.",
+    "The quick brown fox jumps over the lazy dog while the lazy dog sleeps in the sun.",
+    "Language models predict the next token from the tokens that came before it.",
+    "Hello world! Hello there, how are you today? I'm fine, thanks, and you're kind to ask.",
+    "def main():\n    print('hello world')\n    return 0\n",
+    "for i in range(10):\n    total += i * i\n",
+    "Numbers like 12345, 3.14159 and 2024-01-15 appear in text all the time.",
+    "Bonjour le monde, ça va? Très bien, merci beaucoup.",
+    "Привет мир, как дела? Всё хорошо, спасибо.",
+    "你好世界，今天天气很好。我们学习量化和推理。",
+    "こんにちは、世界。今日はいい天気ですね。",
+    "The tokenizer splits text into pieces; each piece has an id in the vocabulary.",
+    "Emoji are rare in training text, so they usually fall back to single bytes.",
+    "   Indented lines, trailing spaces   and\ttabs\tshow how whitespace is handled.",
+]
+
+
+def spm_corpus() -> list[str]:
+    lines = []
+    for rep in range(30):
+        for i, p in enumerate(CORPUS_PARAGRAPHS):
+            lines.append(p if rep % 2 == 0 else p.lower())
+            lines.append(f"{p.split(' ')[0]} number {rep * 37 + i}")
+    return lines
+
+
+def cmd_spm() -> None:
+    import tempfile
+
+    import gguf
+    import numpy as np
+    import sentencepiece as spm
+
+    out_gguf = FIX / "spm_tiny.gguf"
+    with tempfile.TemporaryDirectory() as td:
+        prefix = os.path.join(td, "tiny")
+        # Llama's SentencePiece settings: BPE, byte fallback, digits split, identity
+        # normalization, dummy prefix, whitespace kept.
+        spm.SentencePieceTrainer.train(
+            sentence_iterator=iter(spm_corpus()),
+            model_prefix=prefix,
+            model_type="bpe",
+            vocab_size=700,
+            byte_fallback=True,
+            split_digits=True,
+            allow_whitespace_only_pieces=True,
+            normalization_rule_name="identity",
+            add_dummy_prefix=True,
+            remove_extra_whitespaces=False,
+            character_coverage=0.98,
+            num_threads=1,
+            unk_id=0,
+            bos_id=1,
+            eos_id=2,
+            pad_id=-1,
+            user_defined_symbols=["<tool>", "<|user|>", "<|assistant|>", "<|system|>"],
+            hard_vocab_limit=False,
+            minloglevel=2,
+        )
+        sp = spm.SentencePieceProcessor(model_file=prefix + ".model")
+
+    tokens, scores, types = [], [], []
+    for i in range(sp.get_piece_size()):
+        tokens.append(sp.id_to_piece(i))
+        scores.append(sp.get_score(i))
+        if sp.is_unknown(i):
+            t = gguf.TokenType.UNKNOWN
+        elif sp.is_control(i):
+            t = gguf.TokenType.CONTROL
+        elif sp.is_unused(i):
+            t = gguf.TokenType.UNUSED
+        elif sp.is_byte(i):
+            t = gguf.TokenType.BYTE
+        elif tokens[-1] in ("<tool>", "<|user|>", "<|assistant|>", "<|system|>"):
+            t = gguf.TokenType.USER_DEFINED
+        else:
+            t = gguf.TokenType.NORMAL
+        types.append(t)
+
+    w = gguf.GGUFWriter(str(out_gguf), "llama")
+    w.add_name("spm-tiny")
+    # Minimal llama hyper-parameters: llama.cpp reads them even for a vocab-only load.
+    w.add_context_length(64)
+    w.add_embedding_length(64)
+    w.add_block_count(1)
+    w.add_feed_forward_length(64)
+    w.add_head_count(1)
+    w.add_layer_norm_rms_eps(1e-5)
+    w.add_tokenizer_model("llama")
+    w.add_tokenizer_pre("default")
+    w.add_token_list(tokens)
+    w.add_token_scores(scores)
+    w.add_token_types(types)
+    w.add_bos_token_id(1)
+    w.add_eos_token_id(2)
+    w.add_unk_token_id(0)
+    w.add_add_bos_token(True)
+    w.add_add_eos_token(False)
+    w.add_chat_template(TINYLLAMA_TEMPLATE)
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+    print(f"wrote {out_gguf} ({out_gguf.stat().st_size} bytes, {len(tokens)} tokens)")
+
+    v = LlamaVocab(out_gguf)
+    chats = []
+    for msgs in CHATS:
+        for add in (False, True):
+            chats.append(
+                {
+                    "messages": msgs,
+                    "add_generation_prompt": add,
+                    "jinja": render_jinja(TINYLLAMA_TEMPLATE, msgs, add, "<s>", "</s>"),
+                    # llama.cpp's own formatters for named templates.
+                    "llama_cpp_llama2_sys": v.apply_template("llama2-sys", msgs, add),
+                    "llama_cpp_llama3": v.apply_template("llama3", msgs, add),
+                    "llama_cpp_zephyr": v.apply_template("zephyr", msgs, add),
+                }
+            )
+    write_json(
+        FIX / "spm_tiny.json",
+        {
+            "generated_by": "scripts/gen_tokenizer_fixtures.py spm",
+            "versions": versions() | {"sentencepiece": spm.__version__},
+            "model_file": out_gguf.name,
+            "n_tokens": v.n_tokens,
+            "cases": reference_cases(v),
+            "pieces": piece_hashes(v),
+            "chat": chats,
+        },
+    )
+    del np
+
+
+# --------------------------------------------------------------------------------------------
+# hfjson: a tiny byte-level BPE tokenizer.json trained with HF tokenizers
+# --------------------------------------------------------------------------------------------
+def cmd_hfjson() -> None:
+    import tokenizers
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+
+    out_dir = FIX / "bpe_tiny"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tok = Tokenizer(models.BPE())
+    # SmolLM2's pre-tokenizer: isolated digits, then GPT-2's byte-level regex.
+    tok.pre_tokenizer = pre_tokenizers.Sequence(
+        [pre_tokenizers.Digits(individual_digits=True), pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)]
+    )
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=700,
+        special_tokens=["<|endoftext|>", "<|im_start|>", "<|im_end|>"],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
+    tok.train_from_iterator(spm_corpus(), trainer)
+    tok.save(str(out_dir / "tokenizer.json"))
+    smollm2_template = (
+        "{% for message in messages %}{% if loop.first and messages[0]['role'] != 'system' %}"
+        "{{ '<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>\n' }}"
+        "{% endif %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}"
+        "{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
+    )
+    config = {
+        "add_prefix_space": False,
+        "bos_token": "<|im_start|>",
+        "eos_token": "<|im_end|>",
+        "pad_token": "<|im_end|>",
+        "unk_token": "<|endoftext|>",
+        "clean_up_tokenization_spaces": False,
+        "chat_template": smollm2_template,
+        "model_max_length": 8192,
+        "tokenizer_class": "GPT2Tokenizer",
+    }
+    (out_dir / "tokenizer_config.json").write_text(json.dumps(config, indent=1) + "\n")
+    cases = []
+    for text in TEST_STRINGS:
+        enc = tok.encode(text, add_special_tokens=False)
+        cases.append(
+            {
+                "text": text,
+                # HF splits out special added tokens by default: like parse_special = true.
+                "ids": enc.ids,
+                "decoded": tok.decode(enc.ids, skip_special_tokens=False),
+            }
+        )
+    write_json(
+        out_dir / "expected.json",
+        {
+            "generated_by": "scripts/gen_tokenizer_fixtures.py hfjson",
+            "versions": {"tokenizers": tokenizers.__version__},
+            "cases": cases,
+        },
+    )
+
+
 def main() -> None:
     cmds = {
         "unicode": cmd_unicode,
+        "smollm2": cmd_smollm2,
+        "spm": cmd_spm,
+        "hfjson": cmd_hfjson,
     }
     if len(sys.argv) != 2 or sys.argv[1] not in list(cmds) + ["all"]:
         sys.exit(f"usage: {sys.argv[0]} {{{'|'.join(list(cmds) + ['all'])}}}")
