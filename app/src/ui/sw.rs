@@ -14,8 +14,15 @@ pub struct Waiting(pub ServiceWorker);
 impl Waiting {
     /// Asks the waiting worker to activate; the `controllerchange` listener then reloads.
     pub fn activate(&self) {
+        USER_ASKED_TO_UPDATE.with(|f| f.set(true));
         let _ = self.0.post_message(&JsValue::from_str("skip-waiting"));
     }
+}
+
+thread_local! {
+    /// Set when the user accepts an update; the next controller change then reloads the page.
+    /// (The first visit's `clients.claim()` also changes the controller, and must not reload.)
+    static USER_ASKED_TO_UPDATE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
 /// Registers `/sw.js` and calls `on_waiting` whenever an installed update is waiting.
@@ -24,9 +31,8 @@ pub fn register(on_waiting: Callback<Waiting>) {
     let container = window.navigator().service_worker();
     // Reload once a new worker has taken control: the user asked for it.
     {
-        let had_controller = container.controller().is_some();
         let reload = Closure::<dyn FnMut()>::new(move || {
-            if had_controller {
+            if USER_ASKED_TO_UPDATE.with(|f| f.get()) {
                 let _ = gloo::utils::window().location().reload();
             }
         });

@@ -54,6 +54,7 @@ fn language_theme() -> Html {
             <fieldset class="field">
                 <legend>{ tr.t("settings-theme") }</legend>
                 { for Theme::ALL.iter().map(|&t| {
+                    let checked = ctx.settings.theme == t;
                     let ctx = ctx.clone();
                     let onchange = Callback::from(move |e: Event| {
                         if e.target_unchecked_into::<HtmlInputElement>().checked() {
@@ -66,7 +67,7 @@ fn language_theme() -> Html {
                     html! {
                         <div class="radio">
                             <input type="radio" name="theme" id={id.clone()} value={t.attr()}
-                                   checked={ctx.settings.theme == t} {onchange} />
+                                   {checked} {onchange} />
                             <label for={id}>{ tr.t(t.label_key()) }</label>
                         </div>
                     }
