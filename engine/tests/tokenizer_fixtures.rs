@@ -164,7 +164,8 @@ impl TokenizerMetadata for Gguf {
 // ------------------------------------------------------------------ fixture helpers
 
 fn load_json(path: &Path) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(path).expect("read fixture")).expect("parse fixture")
+    serde_json::from_str(&std::fs::read_to_string(path).expect("read fixture"))
+        .expect("parse fixture")
 }
 
 fn ids_of(v: &Value) -> Vec<TokenId> {
@@ -210,16 +211,25 @@ impl Tally {
     fn check<T: PartialEq + std::fmt::Debug>(&mut self, what: &str, text: &str, got: T, want: T) {
         self.checks += 1;
         if got != want {
-            self.failures
-                .push(format!("{what} for {text:?}:\n   got  {got:?}\n   want {want:?}"));
+            self.failures.push(format!(
+                "{what} for {text:?}:\n   got  {got:?}\n   want {want:?}"
+            ));
         }
     }
     fn finish(self, name: &str) {
-        println!("{name}: {}/{} checks agree", self.checks - self.failures.len(), self.checks);
+        println!(
+            "{name}: {}/{} checks agree",
+            self.checks - self.failures.len(),
+            self.checks
+        );
         for f in &self.failures {
             println!("  MISMATCH {f}");
         }
-        assert!(self.failures.is_empty(), "{name}: {} mismatches", self.failures.len());
+        assert!(
+            self.failures.is_empty(),
+            "{name}: {} mismatches",
+            self.failures.len()
+        );
     }
 }
 
@@ -238,8 +248,18 @@ fn check_against_llama_cpp(name: &str, tok: &Tokenizer, fx: &Value) -> Tally {
         let ids_special = tok.encode(text, true, true).unwrap();
         id_cases += 2;
         id_agree += usize::from(ids == want_ids) + usize::from(ids_special == want_special);
-        t.check("ids (add_special=false, parse_special=false)", text, &ids, &want_ids);
-        t.check("ids (add_special=true, parse_special=true)", text, &ids_special, &want_special);
+        t.check(
+            "ids (add_special=false, parse_special=false)",
+            text,
+            &ids,
+            &want_ids,
+        );
+        t.check(
+            "ids (add_special=true, parse_special=true)",
+            text,
+            &ids_special,
+            &want_special,
+        );
         // Detokenize llama.cpp's ids, so a tokenization mismatch does not hide decoding ones.
         t.check(
             "detokenize(ids, false, false)",
@@ -278,17 +298,29 @@ fn check_against_llama_cpp(name: &str, tok: &Tokenizer, fx: &Value) -> Tally {
     println!("{name}: token ids identical for {id_agree}/{id_cases} encodings");
 
     let n = tok.n_tokens() as TokenId;
-    let special: Vec<&[u8]> = (0..n).map(|i| tok.token_to_piece(i, true).unwrap()).collect();
-    let plain: Vec<&[u8]> = (0..n).map(|i| tok.token_to_piece(i, false).unwrap()).collect();
+    let special: Vec<&[u8]> = (0..n)
+        .map(|i| tok.token_to_piece(i, true).unwrap())
+        .collect();
+    let plain: Vec<&[u8]> = (0..n)
+        .map(|i| tok.token_to_piece(i, false).unwrap())
+        .collect();
     for s in fx["pieces"]["sample"].as_array().unwrap() {
         let id = s[0].as_u64().unwrap() as TokenId;
-        t.check("token_to_piece(special)", &format!("#{id}"), special[id as usize].to_vec(), bytes_of(&s[1]));
+        t.check(
+            "token_to_piece(special)",
+            &format!("#{id}"),
+            special[id as usize].to_vec(),
+            bytes_of(&s[1]),
+        );
     }
     t.check(
         "hash of all pieces (special)",
         "vocabulary",
         fnv1a64(special.iter().copied()),
-        fx["pieces"]["fnv1a64_special"].as_str().unwrap().to_string(),
+        fx["pieces"]["fnv1a64_special"]
+            .as_str()
+            .unwrap()
+            .to_string(),
     );
     t.check(
         "hash of all pieces (plain)",
@@ -333,7 +365,12 @@ fn smollm2_vocab_matches_llama_cpp() {
         let msgs = messages(&chat["messages"]);
         let add = chat["add_generation_prompt"].as_bool().unwrap();
         let got = tok.apply_chat_template(&msgs, add).unwrap();
-        t.check("chat template (Jinja)", &format!("{msgs:?}"), got.as_str(), chat["jinja"].as_str().unwrap());
+        t.check(
+            "chat template (Jinja)",
+            &format!("{msgs:?}"),
+            got.as_str(),
+            chat["jinja"].as_str().unwrap(),
+        );
     }
     t.finish("SmolLM2");
 }
@@ -343,9 +380,26 @@ fn spm_tiny_vocab_matches_llama_cpp() {
     let meta = Gguf::open(&fixtures().join("spm_tiny.gguf"));
     let tok = Tokenizer::from_gguf(&meta).expect("SPM tokenizer");
     assert!(tok.add_bos() && tok.add_space_prefix());
-    assert_eq!((tok.bos(), tok.eos(), tok.unk()), (Some(1), Some(2), Some(0)));
+    assert_eq!(
+        (tok.bos(), tok.eos(), tok.unk()),
+        (Some(1), Some(2), Some(0))
+    );
     let fx = load_json(&fixtures().join("spm_tiny.json"));
     let mut t = check_against_llama_cpp("SPM tiny", &tok, &fx);
+
+    // The same vocabulary through the engine's own GGUF reader.
+    let bytes = std::fs::read(fixtures().join("spm_tiny.gguf")).unwrap();
+    let file = bitsmith_engine::gguf::GgufFile::parse(&bytes).expect("engine GGUF reader");
+    let tok2 = Tokenizer::from_gguf(&file).expect("SPM tokenizer via GgufFile");
+    for case in fx["cases"].as_array().unwrap() {
+        let text = case["text"].as_str().unwrap();
+        t.check(
+            "ids via GgufFile",
+            text,
+            tok2.encode(text, true, true).unwrap(),
+            ids_of(&case["ids_special"]),
+        );
+    }
 
     // TinyLlama's Zephyr-style template (in the GGUF) vs its Jinja rendering, and the named
     // llama.cpp formats.
@@ -354,10 +408,24 @@ fn spm_tiny_vocab_matches_llama_cpp() {
         let msgs = messages(&chat["messages"]);
         let add = chat["add_generation_prompt"].as_bool().unwrap();
         let label = format!("{msgs:?}");
-        t.check("TinyLlama template (Jinja)", &label, tok.apply_chat_template(&msgs, add).unwrap(), chat["jinja"].as_str().unwrap().to_string());
-        for (name, key) in [("llama2-sys", "llama_cpp_llama2_sys"), ("llama3", "llama_cpp_llama3"), ("zephyr", "llama_cpp_zephyr")] {
+        t.check(
+            "TinyLlama template (Jinja)",
+            &label,
+            tok.apply_chat_template(&msgs, add).unwrap(),
+            chat["jinja"].as_str().unwrap().to_string(),
+        );
+        for (name, key) in [
+            ("llama2-sys", "llama_cpp_llama2_sys"),
+            ("llama3", "llama_cpp_llama3"),
+            ("zephyr", "llama_cpp_zephyr"),
+        ] {
             let tmpl = ChatTemplate::detect(name, None).unwrap();
-            t.check(name, &label, tmpl.apply(&msgs, add), chat[key].as_str().unwrap().to_string());
+            t.check(
+                name,
+                &label,
+                tmpl.apply(&msgs, add),
+                chat[key].as_str().unwrap().to_string(),
+            );
         }
     }
     t.finish("SPM tiny");
@@ -389,8 +457,13 @@ fn hf_tokenizer_json_matches_hf_tokenizers() {
             case["decoded"].as_str().unwrap().to_string(),
         );
     }
-    println!("tokenizer.json: token ids identical for {agree}/{} strings", cases.len());
-    let hi = tok.apply_chat_template(&[ChatMessage::new("user", "Hi")], true).unwrap();
+    println!(
+        "tokenizer.json: token ids identical for {agree}/{} strings",
+        cases.len()
+    );
+    let hi = tok
+        .apply_chat_template(&[ChatMessage::new("user", "Hi")], true)
+        .unwrap();
     assert!(hi.starts_with("<|im_start|>system\nYou are a helpful AI assistant named SmolLM"));
     t.finish("tokenizer.json");
 }

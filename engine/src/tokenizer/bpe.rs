@@ -24,10 +24,7 @@ impl MergeRanks {
         let mut m = MergeRanks::default();
         for (rank, line) in merges.iter().enumerate() {
             let line = line.as_ref();
-            let (l, r) = match split_merge(line) {
-                Some(lr) => lr,
-                None => ("", ""),
-            };
+            let (l, r) = split_merge(line).unwrap_or_default();
             let li = m.intern(l);
             let ri = m.intern(r);
             m.ranks.entry((li, ri)).or_insert(rank as u32);
@@ -98,14 +95,15 @@ pub(crate) fn bpe_pieces<'w>(word: &'w str, ranks: &MergeRanks) -> Vec<&'w str> 
     // Min-heap on (rank, left index), as llama.cpp's llm_bigram_bpe::comparator.
     let mut queue: BinaryHeap<Reverse<(u32, usize, usize, usize)>> = BinaryHeap::new();
     let text = |s: &Symbol| &word[s.start..s.start + s.len];
-    let push = |symbols: &[Symbol], queue: &mut BinaryHeap<_>, l: Option<usize>, r: Option<usize>| {
-        if let (Some(l), Some(r)) = (l, r) {
-            let (ls, rs) = (&symbols[l], &symbols[r]);
-            if let Some(rank) = ranks.rank(text(ls), text(rs)) {
-                queue.push(Reverse((rank, l, r, ls.len + rs.len)));
+    let push =
+        |symbols: &[Symbol], queue: &mut BinaryHeap<_>, l: Option<usize>, r: Option<usize>| {
+            if let (Some(l), Some(r)) = (l, r) {
+                let (ls, rs) = (&symbols[l], &symbols[r]);
+                if let Some(rank) = ranks.rank(text(ls), text(rs)) {
+                    queue.push(Reverse((rank, l, r, ls.len + rs.len)));
+                }
             }
-        }
-    };
+        };
     for i in 1..symbols.len() {
         push(&symbols, &mut queue, Some(i - 1), Some(i));
     }
@@ -121,7 +119,7 @@ pub(crate) fn bpe_pieces<'w>(word: &'w str, ranks: &MergeRanks) -> Vec<&'w str> 
         push(&symbols, &mut queue, symbols[l].prev, Some(l));
         push(&symbols, &mut queue, Some(l), symbols[l].next);
     }
-    symbols.iter().filter(|s| s.len > 0).map(|s| text(s)).collect()
+    symbols.iter().filter(|s| s.len > 0).map(text).collect()
 }
 
 /// A SentencePiece bigram candidate, ordered as llama.cpp's llm_bigram_spm::comparator: highest
@@ -165,7 +163,10 @@ pub(crate) fn spm_tokenize(
 ) -> Result<(), TokenizerError> {
     let mut symbols = symbols_of(text);
     let mut queue = BinaryHeap::new();
-    let push = |symbols: &[Symbol], queue: &mut BinaryHeap<SpmBigram>, l: Option<usize>, r: Option<usize>| {
+    let push = |symbols: &[Symbol],
+                queue: &mut BinaryHeap<SpmBigram>,
+                l: Option<usize>,
+                r: Option<usize>| {
         if let (Some(l), Some(r)) = (l, r) {
             let size = symbols[l].len + symbols[r].len;
             let start = symbols[l].start;
@@ -238,8 +239,19 @@ mod tests {
 
     #[test]
     fn spm_prefers_high_scores_and_falls_back_to_bytes() {
-        let vocab = [("▁", -1.0f32), ("a", -1.0), ("b", -1.0), ("ab", -2.0), ("▁a", -0.5)];
-        let lookup = |s: &str| vocab.iter().position(|(t, _)| *t == s).map(|i| i as TokenId);
+        let vocab = [
+            ("▁", -1.0f32),
+            ("a", -1.0),
+            ("b", -1.0),
+            ("ab", -2.0),
+            ("▁a", -0.5),
+        ];
+        let lookup = |s: &str| {
+            vocab
+                .iter()
+                .position(|(t, _)| *t == s)
+                .map(|i| i as TokenId)
+        };
         let score = |id: TokenId| vocab[id as usize].1;
         let byte = |b: u8| Ok(100 + b as TokenId);
         let mut out = vec![];

@@ -58,7 +58,11 @@ impl ChatTemplate {
     pub fn detect(tmpl: &str, eos_text: Option<&str>) -> Option<ChatTemplate> {
         let has = |s: &str| tmpl.contains(s);
         match tmpl {
-            "chatml" => return Some(ChatTemplate::ChatMl { default_system: None }),
+            "chatml" => {
+                return Some(ChatTemplate::ChatMl {
+                    default_system: None,
+                });
+            }
             "llama2" | "llama2-sys" | "llama2-sys-bos" | "llama2-sys-strip" => {
                 return Some(ChatTemplate::Llama2 {
                     system: tmpl != "llama2",
@@ -66,7 +70,11 @@ impl ChatTemplate {
                     strip: tmpl == "llama2-sys-strip",
                 });
             }
-            "zephyr" => return Some(ChatTemplate::Zephyr { end: "<|endoftext|>".into() }),
+            "zephyr" => {
+                return Some(ChatTemplate::Zephyr {
+                    end: "<|endoftext|>".into(),
+                });
+            }
             "llama3" => return Some(ChatTemplate::Llama3),
             _ => {}
         }
@@ -81,7 +89,10 @@ impl ChatTemplate {
         }
         if tmpl.starts_with("mistral") || has("[INST]") {
             // The Mistral v1/v3/v7 variants are not supported.
-            if has("[SYSTEM_PROMPT]") || has("' [INST] ' + system_message") || has("[AVAILABLE_TOOLS]") {
+            if has("[SYSTEM_PROMPT]")
+                || has("' [INST] ' + system_message")
+                || has("[AVAILABLE_TOOLS]")
+            {
                 return None;
             }
             return Some(ChatTemplate::Llama2 {
@@ -105,7 +116,9 @@ impl ChatTemplate {
             return None;
         }
         if has("<|user|>") && has("<|endoftext|>") {
-            return Some(ChatTemplate::Zephyr { end: "<|endoftext|>".into() });
+            return Some(ChatTemplate::Zephyr {
+                end: "<|endoftext|>".into(),
+            });
         }
         if has("<|start_header_id|>") && has("<|end_header_id|>") {
             return Some(ChatTemplate::Llama3);
@@ -124,7 +137,10 @@ impl ChatTemplate {
                     s.push_str(&format!("<|im_start|>system\n{sys}<|im_end|>\n"));
                 }
                 for m in messages {
-                    s.push_str(&format!("<|im_start|>{}\n{}<|im_end|>\n", m.role, m.content));
+                    s.push_str(&format!(
+                        "<|im_start|>{}\n{}<|im_end|>\n",
+                        m.role, m.content
+                    ));
                 }
                 if add_generation_prompt {
                     s.push_str("<|im_start|>assistant\n");
@@ -141,10 +157,18 @@ impl ChatTemplate {
                 let mut inside_turn = true;
                 s.push_str("[INST] ");
                 for m in messages {
-                    let content = if *strip { c_trim(&m.content) } else { m.content.as_str() };
+                    let content = if *strip {
+                        c_trim(&m.content)
+                    } else {
+                        m.content.as_str()
+                    };
                     if !inside_turn {
                         inside_turn = true;
-                        s.push_str(if *bos_inside_history { "<s>[INST] " } else { "[INST] " });
+                        s.push_str(if *bos_inside_history {
+                            "<s>[INST] "
+                        } else {
+                            "[INST] "
+                        });
                     }
                     match m.role.as_str() {
                         "system" if *system => {
@@ -215,7 +239,9 @@ fn chatml_default_system(tmpl: &str) -> Option<String> {
         } else {
             continue;
         };
-        let Some(end) = body.find("<|im_end|>") else { continue };
+        let Some(end) = body.find("<|im_end|>") else {
+            continue;
+        };
         let literal = &body[..end];
         if literal.is_empty() || literal.contains(['\'', '"', '{', '}']) {
             continue;
@@ -290,7 +316,15 @@ mod tests {
             }
         );
         assert_eq!(
-            t.apply(&msgs(&[("system", "S"), ("user", " a "), ("assistant", "b"), ("user", "c")]), true),
+            t.apply(
+                &msgs(&[
+                    ("system", "S"),
+                    ("user", " a "),
+                    ("assistant", "b"),
+                    ("user", "c")
+                ]),
+                true
+            ),
             "[INST] <<SYS>>\nS\n<</SYS>>\n\na [/INST]b</s><s>[INST] c [/INST]"
         );
     }

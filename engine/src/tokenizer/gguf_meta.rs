@@ -8,6 +8,7 @@
 //! LLM_KV_TOKENIZER_*, `src/llama-vocab.cpp`).
 
 use super::{ModelKind, TokenId, TokenType, Tokenizer, TokenizerDesc, TokenizerError};
+use crate::gguf::{GgufArray, GgufFile, GgufValue};
 
 /// GGUF metadata keys the tokenizer reads.
 pub mod keys {
@@ -43,6 +44,36 @@ pub trait TokenizerMetadata {
     fn get_f32_array(&self, key: &str) -> Option<Vec<f32>>;
     /// An array of i32 (`tokenizer.ggml.token_type`).
     fn get_i32_array(&self, key: &str) -> Option<Vec<i32>>;
+}
+
+/// The engine's parsed GGUF header is the natural metadata source.
+impl TokenizerMetadata for GgufFile {
+    fn get_str(&self, key: &str) -> Option<String> {
+        GgufFile::get_str(self, key).map(str::to_string)
+    }
+    fn get_u32(&self, key: &str) -> Option<u32> {
+        self.get(key).and_then(GgufValue::as_u32)
+    }
+    fn get_bool(&self, key: &str) -> Option<bool> {
+        self.get(key).and_then(GgufValue::as_bool)
+    }
+    fn get_str_array(&self, key: &str) -> Option<Vec<String>> {
+        self.get(key)?
+            .as_array()?
+            .as_strings()
+            .map(<[String]>::to_vec)
+    }
+    fn get_f32_array(&self, key: &str) -> Option<Vec<f32>> {
+        match self.get(key)?.as_array()? {
+            GgufArray::F32(v) => Some(v.clone()),
+            // llama.cpp also accepts integer scores (llama_vocab::impl::load).
+            GgufArray::I32(v) => Some(v.iter().map(|&x| x as f32).collect()),
+            _ => None,
+        }
+    }
+    fn get_i32_array(&self, key: &str) -> Option<Vec<i32>> {
+        self.get(key)?.as_array()?.as_i32s().map(<[i32]>::to_vec)
+    }
 }
 
 impl TokenizerDesc {
@@ -136,7 +167,10 @@ mod tests {
         let mut m = Map::default();
         m.s.insert(keys::MODEL, "gpt2".into());
         m.s.insert(keys::PRE, "smollm".into());
-        m.sa.insert(keys::TOKENS, strings(&["<|endoftext|>", "a", "b", "ab", "Ġ", "Ġab"]));
+        m.sa.insert(
+            keys::TOKENS,
+            strings(&["<|endoftext|>", "a", "b", "ab", "Ġ", "Ġab"]),
+        );
         m.ia.insert(keys::TOKEN_TYPE, vec![3, 1, 1, 1, 1, 1]);
         m.sa.insert(keys::MERGES, strings(&["a b", "Ġ ab"]));
         m.u.insert(keys::EOS_ID, 0);
@@ -164,7 +198,10 @@ mod tests {
             TokenizerError::MissingKey(keys::MERGES.into())
         );
         m.s.insert(keys::MODEL, "t5".into());
-        assert!(matches!(Tokenizer::from_gguf(&m), Err(TokenizerError::UnsupportedModel(_))));
+        assert!(matches!(
+            Tokenizer::from_gguf(&m),
+            Err(TokenizerError::UnsupportedModel(_))
+        ));
         m.s.insert(keys::MODEL, "gpt2".into());
         m.sa.insert(keys::MERGES, vec![]);
         m.s.insert(keys::PRE, "no-such-pre".into());

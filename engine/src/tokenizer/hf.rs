@@ -63,24 +63,43 @@ fn detect_pre(parts: &[&Value], clean_up: Option<bool>) -> Result<&'static str, 
     let kinds: Vec<&str> = parts.iter().map(|p| type_of(p)).collect();
     let byte_level_regex = |p: &Value| p.get("use_regex").and_then(Value::as_bool).unwrap_or(true);
     match kinds.as_slice() {
-        ["ByteLevel"] if byte_level_regex(parts[0]) => Ok(if clean_up == Some(false) { "trillion" } else { "gpt-2" }),
+        ["ByteLevel"] if byte_level_regex(parts[0]) => Ok(if clean_up == Some(false) {
+            "trillion"
+        } else {
+            "gpt-2"
+        }),
         ["Digits", "ByteLevel"]
             if parts[0].get("individual_digits").and_then(Value::as_bool) == Some(true)
                 && byte_level_regex(parts[1]) =>
         {
-            Ok(if clean_up == Some(true) { "starcoder" } else { "smollm" })
+            Ok(if clean_up == Some(true) {
+                "starcoder"
+            } else {
+                "smollm"
+            })
         }
         ["Split", "ByteLevel"] if !byte_level_regex(parts[1]) => {
-            let re = parts[0].pointer("/pattern/Regex").and_then(Value::as_str).unwrap_or("");
+            let re = parts[0]
+                .pointer("/pattern/Regex")
+                .and_then(Value::as_str)
+                .unwrap_or("");
             if re == LLAMA3_REGEX {
                 Ok("llama3")
             } else if re == QWEN2_REGEX {
-                Ok(if clean_up == Some(true) { "stablelm2" } else { "qwen2" })
+                Ok(if clean_up == Some(true) {
+                    "stablelm2"
+                } else {
+                    "qwen2"
+                })
             } else {
-                Err(TokenizerError::UnsupportedPreTokenizer(format!("Split regex {re:?}")))
+                Err(TokenizerError::UnsupportedPreTokenizer(format!(
+                    "Split regex {re:?}"
+                )))
             }
         }
-        other => Err(TokenizerError::UnsupportedPreTokenizer(format!("{other:?}"))),
+        other => Err(TokenizerError::UnsupportedPreTokenizer(format!(
+            "{other:?}"
+        ))),
     }
 }
 
@@ -140,12 +159,17 @@ impl TokenizerDesc {
     ) -> Result<Self, TokenizerError> {
         let tj: Value = serde_json::from_str(tokenizer_json).map_err(|e| bad(e.to_string()))?;
         let cfg: Value = match tokenizer_config_json {
-            Some(s) => serde_json::from_str(s).map_err(|e| bad(format!("tokenizer_config.json: {e}")))?,
+            Some(s) => {
+                serde_json::from_str(s).map_err(|e| bad(format!("tokenizer_config.json: {e}")))?
+            }
             None => Value::Null,
         };
         let model = tj.get("model").ok_or_else(|| bad("no \"model\""))?;
         if type_of(model) != "BPE" {
-            return Err(TokenizerError::UnsupportedModel(format!("tokenizer.json model {:?}", type_of(model))));
+            return Err(TokenizerError::UnsupportedModel(format!(
+                "tokenizer.json model {:?}",
+                type_of(model)
+            )));
         }
         let vocab = model
             .get("vocab")
@@ -169,8 +193,14 @@ impl TokenizerDesc {
             Some(_) => return Err(bad("model.merges is not an array")),
         };
 
-        let pre_parts = tj.get("pre_tokenizer").map(pre_tokenizer_parts).unwrap_or_default();
-        let norm_parts = tj.get("normalizer").map(normalizer_parts).unwrap_or_default();
+        let pre_parts = tj
+            .get("pre_tokenizer")
+            .map(pre_tokenizer_parts)
+            .unwrap_or_default();
+        let norm_parts = tj
+            .get("normalizer")
+            .map(normalizer_parts)
+            .unwrap_or_default();
         let byte_level = pre_parts.iter().any(|p| type_of(p) == "ByteLevel");
         let replaces_space = norm_parts.iter().any(|n| {
             type_of(n) == "Replace"
@@ -196,11 +226,16 @@ impl TokenizerDesc {
             .unwrap_or_default();
         let mut n = 0usize;
         for id in vocab.values() {
-            let id = id.as_u64().ok_or_else(|| bad("vocab id is not an integer"))? as usize;
+            let id = id
+                .as_u64()
+                .ok_or_else(|| bad("vocab id is not an integer"))? as usize;
             n = n.max(id + 1);
         }
         for a in &added {
-            let id = a.get("id").and_then(Value::as_u64).ok_or_else(|| bad("added token without id"))? as usize;
+            let id = a
+                .get("id")
+                .and_then(Value::as_u64)
+                .ok_or_else(|| bad("added token without id"))? as usize;
             n = n.max(id + 1);
         }
         let mut tokens: Vec<Option<String>> = vec![None; n];
@@ -242,7 +277,9 @@ impl TokenizerDesc {
             })
             .collect();
 
-        let clean_up = cfg.get("clean_up_tokenization_spaces").and_then(Value::as_bool);
+        let clean_up = cfg
+            .get("clean_up_tokenization_spaces")
+            .and_then(Value::as_bool);
         let mut d = TokenizerDesc::new(kind);
         match kind {
             ModelKind::Gpt2 => {
@@ -256,8 +293,11 @@ impl TokenizerDesc {
                 // Score = −(rank of the first merge that produces the piece). Pieces no merge
                 // produces get a score below every merge so they are only formed last.
                 let mut scores = vec![f32::MIN; tokens.len()];
-                let index: std::collections::HashMap<&str, usize> =
-                    tokens.iter().enumerate().map(|(i, t)| (t.as_str(), i)).collect();
+                let index: std::collections::HashMap<&str, usize> = tokens
+                    .iter()
+                    .enumerate()
+                    .map(|(i, t)| (t.as_str(), i))
+                    .collect();
                 for (rank, m) in merges.iter().enumerate() {
                     if let Some((l, r)) = super::bpe::split_merge(m) {
                         let joined = format!("{l}{r}");
@@ -270,10 +310,16 @@ impl TokenizerDesc {
                 }
                 d.scores = scores;
                 let prepends = norm_parts.iter().any(|n| {
-                    type_of(n) == "Prepend" && n.get("prepend").and_then(Value::as_str) == Some("\u{2581}")
+                    type_of(n) == "Prepend"
+                        && n.get("prepend").and_then(Value::as_str) == Some("\u{2581}")
                 }) || metaspace.is_some_and(|m| {
-                    m.get("prepend_scheme").and_then(Value::as_str).unwrap_or("always") != "never"
-                        && m.get("add_prefix_space").and_then(Value::as_bool).unwrap_or(true)
+                    m.get("prepend_scheme")
+                        .and_then(Value::as_str)
+                        .unwrap_or("always")
+                        != "never"
+                        && m.get("add_prefix_space")
+                            .and_then(Value::as_bool)
+                            .unwrap_or(true)
                 });
                 d.add_space_prefix = Some(prepends);
             }
@@ -282,7 +328,12 @@ impl TokenizerDesc {
         d.bos = config_token(&cfg, "bos_token").as_deref().and_then(id_of);
         d.eos = config_token(&cfg, "eos_token").as_deref().and_then(id_of);
         d.unk = config_token(&cfg, "unk_token")
-            .or_else(|| model.get("unk_token").and_then(Value::as_str).map(str::to_string))
+            .or_else(|| {
+                model
+                    .get("unk_token")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            })
             .as_deref()
             .and_then(id_of);
         d.pad = config_token(&cfg, "pad_token").as_deref().and_then(id_of);
@@ -311,7 +362,11 @@ impl Tokenizer {
         tokenizer_json: &str,
         tokenizer_config_json: Option<&str>,
     ) -> Result<Self, TokenizerError> {
-        Tokenizer::new(TokenizerDesc::from_hf_json(tokenizer_json, tokenizer_config_json, None)?)
+        Tokenizer::new(TokenizerDesc::from_hf_json(
+            tokenizer_json,
+            tokenizer_config_json,
+            None,
+        )?)
     }
 }
 
@@ -368,16 +423,25 @@ mod tests {
         let cfg = r#"{"eos_token": {"content": "<|endoftext|>"}, "add_bos_token": false,
                       "chat_template": [{"name": "default", "template": "<|im_start|>"}]}"#;
         let t = Tokenizer::from_hf_json(json, Some(cfg)).unwrap();
-        assert_eq!(t.pre_tokenizer(), Some(super::super::PreTokenizer::DigitsThenGpt2));
+        assert_eq!(
+            t.pre_tokenizer(),
+            Some(super::super::PreTokenizer::DigitsThenGpt2)
+        );
         assert_eq!(t.eos(), Some(0));
-        assert_eq!(t.encode("a a11<tool>", false, false).unwrap(), [1, 3, 4, 4, 5]);
+        assert_eq!(
+            t.encode("a a11<tool>", false, false).unwrap(),
+            [1, 3, 4, 4, 5]
+        );
         assert_eq!(t.n_tokens(), 6);
         assert_eq!(t.chat_template_source(), Some("<|im_start|>"));
     }
 
     #[test]
     fn malformed_json_is_an_error() {
-        assert!(matches!(Tokenizer::from_hf_json("{", None), Err(TokenizerError::InvalidHfJson(_))));
+        assert!(matches!(
+            Tokenizer::from_hf_json("{", None),
+            Err(TokenizerError::InvalidHfJson(_))
+        ));
         assert!(matches!(
             Tokenizer::from_hf_json(r#"{"model": {"type": "Unigram", "vocab": []}}"#, None),
             Err(TokenizerError::UnsupportedModel(_))

@@ -60,7 +60,9 @@ pub enum TokenizerError {
     InvalidHfJson(String),
     #[error("the model has no chat template")]
     NoChatTemplate,
-    #[error("chat template not recognised (supported: ChatML/SmolLM2, Llama-2, Zephyr/TinyLlama, Llama-3)")]
+    #[error(
+        "chat template not recognised (supported: ChatML/SmolLM2, Llama-2, Zephyr/TinyLlama, Llama-3)"
+    )]
     UnknownChatTemplate,
 }
 
@@ -266,11 +268,44 @@ const EOG_TEXTS: &[&str] = &[
 /// Fill-in-the-middle and end-of-message texts that llama.cpp promotes to control tokens.
 const FIM_TEXTS: &[&[&str]] = &[
     &["<|eom_id|>"],
-    &["<|fim_prefix|>", "<fim-prefix>", "<fim_prefix>", "<｜fim▁begin｜>", "<PRE>", "▁<PRE>", "<|code_prefix|>", "<|prefix|>"],
-    &["<|fim_suffix|>", "<fim-suffix>", "<fim_suffix>", "<｜fim▁hole｜>", "<SUF>", "▁<SUF>", "<|code_suffix|>", "<|suffix|>"],
-    &["<|fim_middle|>", "<fim-middle>", "<fim_middle>", "<｜fim▁end｜>", "<MID>", "▁<MID>", "<|code_middle|>", "<|middle|>"],
+    &[
+        "<|fim_prefix|>",
+        "<fim-prefix>",
+        "<fim_prefix>",
+        "<｜fim▁begin｜>",
+        "<PRE>",
+        "▁<PRE>",
+        "<|code_prefix|>",
+        "<|prefix|>",
+    ],
+    &[
+        "<|fim_suffix|>",
+        "<fim-suffix>",
+        "<fim_suffix>",
+        "<｜fim▁hole｜>",
+        "<SUF>",
+        "▁<SUF>",
+        "<|code_suffix|>",
+        "<|suffix|>",
+    ],
+    &[
+        "<|fim_middle|>",
+        "<fim-middle>",
+        "<fim_middle>",
+        "<｜fim▁end｜>",
+        "<MID>",
+        "▁<MID>",
+        "<|code_middle|>",
+        "<|middle|>",
+    ],
     &["<|fim_pad|>", "<fim-pad>", "<fim_pad>", "<PAD>", "[PAD]"],
-    &["<|fim_repo|>", "<|repo_name|>", "<fim-repo>", "<REPO>", "<reponame>"],
+    &[
+        "<|fim_repo|>",
+        "<|repo_name|>",
+        "<fim-repo>",
+        "<REPO>",
+        "<reponame>",
+    ],
     &["<|file_sep|>"],
 ];
 
@@ -279,17 +314,27 @@ impl Tokenizer {
     pub fn new(desc: TokenizerDesc) -> Result<Self, TokenizerError> {
         let n = desc.tokens.len();
         if n == 0 {
-            return Err(TokenizerError::MissingKey("tokenizer.ggml.tokens (empty)".into()));
+            return Err(TokenizerError::MissingKey(
+                "tokenizer.ggml.tokens (empty)".into(),
+            ));
         }
-        for (what, got) in [("token types", desc.token_types.len()), ("scores", desc.scores.len())] {
+        for (what, got) in [
+            ("token types", desc.token_types.len()),
+            ("scores", desc.scores.len()),
+        ] {
             // llama.cpp only rejects arrays shorter than the vocabulary.
             if got != 0 && got < n {
-                return Err(TokenizerError::LengthMismatch { what, expected: n, got });
+                return Err(TokenizerError::LengthMismatch {
+                    what,
+                    expected: n,
+                    got,
+                });
             }
         }
 
         // Vocabulary kind defaults.
-        let (pre, mut add_bos, mut add_space_prefix, clean_spaces, ignore_merges) = match desc.model {
+        let (pre, mut add_bos, mut add_space_prefix, clean_spaces, ignore_merges) = match desc.model
+        {
             ModelKind::Gpt2 => {
                 let s = PreTokenizer::settings(&desc.pre)
                     .ok_or_else(|| TokenizerError::UnsupportedPreTokenizer(desc.pre.clone()))?;
@@ -313,7 +358,11 @@ impl Tokenizer {
         let mut texts = Vec::with_capacity(n);
         let mut token_to_id = HashMap::with_capacity(n);
         for (i, t) in desc.tokens.into_iter().enumerate() {
-            let t = if t.is_empty() { format!("[EMPTY_{i}]") } else { t };
+            let t = if t.is_empty() {
+                format!("[EMPTY_{i}]")
+            } else {
+                t
+            };
             if token_to_id.insert(t.clone(), i as TokenId).is_some() {
                 return Err(TokenizerError::DuplicateToken(t));
             }
@@ -324,7 +373,11 @@ impl Tokenizer {
         } else {
             desc.token_types[..n].iter().map(|&t| attr_of(t)).collect()
         };
-        let scores = if desc.scores.is_empty() { vec![0.0; n] } else { desc.scores[..n].to_vec() };
+        let scores = if desc.scores.is_empty() {
+            vec![0.0; n]
+        } else {
+            desc.scores[..n].to_vec()
+        };
 
         // Special ids: per-kind defaults, disabled when out of range, overridden by metadata
         // when the metadata's id is in range.
@@ -347,7 +400,10 @@ impl Tokenizer {
         // map and keeps the first hit; we keep the lowest id, which only differs for vocabularies
         // with two candidates for the same role.
         let find = |names: &[&str]| -> Option<TokenId> {
-            names.iter().filter_map(|t| token_to_id.get(*t).copied()).min()
+            names
+                .iter()
+                .filter_map(|t| token_to_id.get(*t).copied())
+                .min()
         };
         if eot.is_none() {
             eot = find(EOT_TEXTS);
@@ -386,7 +442,9 @@ impl Tokenizer {
         }
 
         let mut special_cache: Vec<TokenId> = (0..n as TokenId)
-            .filter(|&id| attrs[id as usize] & (ATTR_CONTROL | ATTR_USER_DEFINED | ATTR_UNKNOWN) != 0)
+            .filter(|&id| {
+                attrs[id as usize] & (ATTR_CONTROL | ATTR_USER_DEFINED | ATTR_UNKNOWN) != 0
+            })
             .collect();
         // Longest first. llama.cpp's std::sort is not stable; ties only matter for overlapping
         // equal-length special tokens, where we prefer the lower id.
@@ -415,15 +473,17 @@ impl Tokenizer {
         let byte_tokens = (0..=255u8)
             .map(|b| {
                 let hex = format!("<0x{b:02X}>");
-                token_to_id.get(&hex).or_else(|| {
-                    // Fallback: the byte itself as a one-character token (ASCII only in UTF-8).
-                    if b.is_ascii() {
-                        token_to_id.get(&(b as char).to_string())
-                    } else {
-                        None
-                    }
-                })
-                .copied()
+                token_to_id
+                    .get(&hex)
+                    .or_else(|| {
+                        // Fallback: the byte itself as a one-character token (ASCII only in UTF-8).
+                        if b.is_ascii() {
+                            token_to_id.get(&(b as char).to_string())
+                        } else {
+                            None
+                        }
+                    })
+                    .copied()
             })
             .collect();
 
@@ -511,7 +571,9 @@ impl Tokenizer {
     }
     /// Control (or unknown) tokens are hidden by `token_to_piece(.., special = false)`.
     pub fn is_control(&self, id: TokenId) -> bool {
-        self.attrs.get(id as usize).is_some_and(|a| a & ATTR_CONTROL != 0)
+        self.attrs
+            .get(id as usize)
+            .is_some_and(|a| a & ATTR_CONTROL != 0)
     }
     /// The raw chat template string (`tokenizer.chat_template`), if any.
     pub fn chat_template_source(&self) -> Option<&str> {
@@ -531,7 +593,11 @@ impl Tokenizer {
         add_special: bool,
         parse_special: bool,
     ) -> Result<Vec<TokenId>, TokenizerError> {
-        let fragments = if text.is_empty() { Vec::new() } else { self.partition(text, parse_special) };
+        let fragments = if text.is_empty() {
+            Vec::new()
+        } else {
+            self.partition(text, parse_special)
+        };
         let mut out = Vec::new();
         match self.model {
             ModelKind::Llama => {
@@ -588,7 +654,10 @@ impl Tokenizer {
                 continue;
             }
             let needle = self.texts[id as usize].as_str();
-            if !frags.iter().any(|f| matches!(*f, Fragment::Text(s, e) if text[s..e].contains(needle))) {
+            if !frags
+                .iter()
+                .any(|f| matches!(*f, Fragment::Text(s, e) if text[s..e].contains(needle)))
+            {
                 continue;
             }
             let mut next = Vec::with_capacity(frags.len() + 2);
@@ -714,11 +783,17 @@ impl Tokenizer {
     /// incomplete UTF-8 sequence. With `special = false`, control and unknown tokens give nothing.
     pub fn token_to_piece(&self, id: TokenId, special: bool) -> Result<&[u8], TokenizerError> {
         let i = id as usize;
-        let attr = *self.attrs.get(i).ok_or(TokenizerError::TokenOutOfRange(id))?;
+        let attr = *self
+            .attrs
+            .get(i)
+            .ok_or(TokenizerError::TokenOutOfRange(id))?;
         if !special && attr & (ATTR_UNKNOWN | ATTR_CONTROL) != 0 {
             return Ok(&[]);
         }
-        let (s, e) = (self.piece_offsets[i] as usize, self.piece_offsets[i + 1] as usize);
+        let (s, e) = (
+            self.piece_offsets[i] as usize,
+            self.piece_offsets[i + 1] as usize,
+        );
         Ok(&self.piece_bytes[s..e])
     }
 
@@ -732,12 +807,12 @@ impl Tokenizer {
     ) -> Result<Vec<u8>, TokenizerError> {
         let mut ids = ids;
         let mut remove_space = self.add_space_prefix;
-        if remove_special && self.add_bos && ids.first().is_some() && ids.first().copied() == self.bos {
+        if remove_special && self.add_bos && !ids.is_empty() && ids.first().copied() == self.bos {
             // llama.cpp keeps the leading space when it drops a BOS.
             remove_space = false;
             ids = &ids[1..];
         }
-        if remove_special && self.add_eos && ids.last().is_some() && ids.last().copied() == self.eos {
+        if remove_special && self.add_eos && !ids.is_empty() && ids.last().copied() == self.eos {
             ids = &ids[..ids.len() - 1];
         }
         let mut text = Vec::new();
@@ -765,7 +840,8 @@ impl Tokenizer {
         unparse_special: bool,
     ) -> Result<String, TokenizerError> {
         let bytes = self.detokenize_bytes(ids, remove_special, unparse_special)?;
-        Ok(String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
+        Ok(String::from_utf8(bytes)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
     }
 
     /// A streaming detokenizer for generated tokens; see [`StreamDecoder`].
@@ -781,7 +857,10 @@ impl Tokenizer {
 
     /// The recognised chat template of this model (from `tokenizer.chat_template`).
     pub fn chat_template(&self) -> Result<ChatTemplate, TokenizerError> {
-        let src = self.chat_template.as_deref().ok_or(TokenizerError::NoChatTemplate)?;
+        let src = self
+            .chat_template
+            .as_deref()
+            .ok_or(TokenizerError::NoChatTemplate)?;
         let eos_text = self.eos.map(|id| self.texts[id as usize].as_str());
         ChatTemplate::detect(src, eos_text).ok_or(TokenizerError::UnknownChatTemplate)
     }
@@ -932,7 +1011,10 @@ impl StreamDecoder {
                 Err(e) => {
                     let valid = e.valid_up_to();
                     // from_utf8 vouched for this prefix, so the inner conversion cannot fail.
-                    out.push_str(std::str::from_utf8(&self.pending[consumed..consumed + valid]).unwrap_or_default());
+                    out.push_str(
+                        std::str::from_utf8(&self.pending[consumed..consumed + valid])
+                            .unwrap_or_default(),
+                    );
                     consumed += valid;
                     match e.error_len() {
                         // Invalid sequence: replace and keep going.

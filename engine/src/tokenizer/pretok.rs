@@ -55,9 +55,11 @@ impl PreTokenizer {
             "" | "default" => s(Default, true, false, false),
             "llama3" | "llama-v3" | "llama-bpe" | "falcon3" | "falcon-h1" | "pixtral"
             | "midm-2.0" | "lfm2" | "jina-v5-nano" => s(Llama3, true, true, true),
-            "gpt-2" | "phi-2" | "jina-es" | "jina-de" | "gigachat" | "jina-v2-es" | "jina-v2-de"
-            | "a.x-4.0" | "mellum" | "modern-bert" | "jina-v1-en" | "jina-v2-code"
-            | "roberta-bpe" | "mpt" | "olmo" | "jais" | "exaone4" => s(Gpt2, true, false, false),
+            "gpt-2" | "phi-2" | "jina-es" | "jina-de" | "gigachat" | "jina-v2-es"
+            | "jina-v2-de" | "a.x-4.0" | "mellum" | "modern-bert" | "jina-v1-en"
+            | "jina-v2-code" | "roberta-bpe" | "mpt" | "olmo" | "jais" | "exaone4" => {
+                s(Gpt2, true, false, false)
+            }
             "trillion" | "granite-docling" => s(Gpt2, false, false, false),
             "starcoder" | "refact" | "codeshell" | "exaone" | "minerva-7b" | "mellum2" => {
                 s(DigitsThenGpt2, true, false, false)
@@ -99,7 +101,10 @@ impl PreTokenizer {
         // Offsets count code points; turn them into byte slices of `text`.
         let mut words = Vec::with_capacity(offsets.len());
         let mut byte_pos = 0;
-        let mut chars = text.char_indices().map(|(i, _)| i).chain(std::iter::once(text.len()));
+        let mut chars = text
+            .char_indices()
+            .map(|(i, _)| i)
+            .chain(std::iter::once(text.len()));
         let mut next_boundary = chars.next();
         for n in offsets {
             let start = byte_pos;
@@ -127,9 +132,30 @@ fn is_default_punct(c: char) -> bool {
     if c.is_ascii() {
         matches!(
             c,
-            '!' | '"' | '#' | '%'..='*' | ',' | '-' | '.' | '/' | ':' | ';' | '?' | '@'
-                | '[' | '\\' | ']' | '_' | '{' | '}' | '$' | '+' | '<' | '=' | '>' | '^' | '~'
-                | '|'
+            '!' | '"' | '#' | '%'
+                ..='*'
+                    | ','
+                    | '-'
+                    | '.'
+                    | '/'
+                    | ':'
+                    | ';'
+                    | '?'
+                    | '@'
+                    | '['
+                    | '\\'
+                    | ']'
+                    | '_'
+                    | '{'
+                    | '}'
+                    | '$'
+                    | '+'
+                    | '<'
+                    | '='
+                    | '>'
+                    | '^'
+                    | '~'
+                    | '|'
         )
     } else {
         !is_whitespace(c) && category(c) == Category::Punctuation
@@ -144,7 +170,11 @@ fn run_len(c: &[char], p: usize, class: fn(char) -> bool) -> usize {
 /// Split every chunk into the leftmost-first, non-overlapping matches of a pattern and the gaps
 /// between them (src/unicode.cpp `unicode_regex_split_stl`). `m(chunk, pos)` returns the length of
 /// the match starting at `pos`, 0 for none.
-fn split_matches(cpts: &[char], offsets: &[usize], m: impl Fn(&[char], usize) -> usize) -> Vec<usize> {
+fn split_matches(
+    cpts: &[char],
+    offsets: &[usize],
+    m: impl Fn(&[char], usize) -> usize,
+) -> Vec<usize> {
     let mut out = Vec::with_capacity(offsets.len());
     let mut start = 0;
     for &len in offsets {
@@ -209,7 +239,13 @@ fn contraction(ch: &Chunk, pos: usize, ignore_case: bool) -> usize {
     // llama.cpp lower-cases with the full Unicode table, but no non-ASCII code point lower-cases
     // to one of these ASCII letters (checked by the table generator), so ASCII suffices.
     let low = |c: Option<char>| {
-        c.map(|c| if ignore_case { c.to_ascii_lowercase() } else { c })
+        c.map(|c| {
+            if ignore_case {
+                c.to_ascii_lowercase()
+            } else {
+                c
+            }
+        })
     };
     let next = low(ch.cpt(pos + 1));
     if matches!(next, Some('s' | 't' | 'm' | 'd')) {
@@ -344,7 +380,9 @@ fn split_llama3_like(cpts: &[char], offsets: &[usize], digit_run: usize) -> Vec<
             }
             let ws = ch.whitespace_run(pos);
             // `\s*[\r\n]+`: up to and including the last CR/LF of the whitespace run.
-            let last_newline = (0..ws).rev().find(|&i| matches!(ch.cpts[pos + i], '\r' | '\n'));
+            let last_newline = (0..ws)
+                .rev()
+                .find(|&i| matches!(ch.cpts[pos + i], '\r' | '\n'));
             if let Some(i) = last_newline {
                 pos += i + 1;
             } else if ws > 1 && ch.cpt(pos + ws).is_some() {
@@ -378,7 +416,10 @@ mod tests {
 
     #[test]
     fn digits_isolated_before_gpt2() {
-        assert_eq!(DigitsThenGpt2.split("ab 1234x"), ["ab", " ", "1", "2", "3", "4", "x"]);
+        assert_eq!(
+            DigitsThenGpt2.split("ab 1234x"),
+            ["ab", " ", "1", "2", "3", "4", "x"]
+        );
         assert_eq!(DigitsThenGpt2.split("½²"), ["½", "²"]);
     }
 
@@ -395,7 +436,10 @@ mod tests {
 
     #[test]
     fn default_pretokenizer_words() {
-        assert_eq!(Default.split("a+b=12345"), ["a", "+", "b", "=", "123", "45"]);
+        assert_eq!(
+            Default.split("a+b=12345"),
+            ["a", "+", "b", "=", "123", "45"]
+        );
         assert_eq!(Default.split("hi!! ok"), ["hi", "!!", " ok"]);
     }
 }

@@ -9,13 +9,25 @@ fn strings(v: &[&str]) -> Vec<String> {
 
 /// A byte-level vocabulary with every byte token, a few merges and ChatML specials.
 fn byte_level() -> Tokenizer {
-    let mut tokens: Vec<String> = vec!["<|endoftext|>".into(), "<|im_start|>".into(), "<|im_end|>".into(), "<tool>".into()];
-    let mut types = vec![TokenType::Control, TokenType::Control, TokenType::Control, TokenType::UserDefined];
+    let mut tokens: Vec<String> = vec![
+        "<|endoftext|>".into(),
+        "<|im_start|>".into(),
+        "<|im_end|>".into(),
+        "<tool>".into(),
+    ];
+    let mut types = vec![
+        TokenType::Control,
+        TokenType::Control,
+        TokenType::Control,
+        TokenType::UserDefined,
+    ];
     for b in 0..=255u8 {
         tokens.push(unicode::byte_to_char(b).to_string());
         types.push(TokenType::Normal);
     }
-    for t in ["he", "ll", "llo", "hello", "Ġw", "Ġwor", "Ġworld", "ðŁ", "ðŁĺ", "ðŁĺĢ"] {
+    for t in [
+        "he", "ll", "llo", "hello", "Ġw", "Ġwor", "Ġworld", "ðŁ", "ðŁĺ", "ðŁĺĢ",
+    ] {
         tokens.push(t.into());
         types.push(TokenType::Normal);
     }
@@ -23,7 +35,20 @@ fn byte_level() -> Tokenizer {
     d.pre = "gpt-2".into();
     d.tokens = tokens;
     d.token_types = types;
-    d.merges = strings(&["h e", "l l", "ll o", "he llo", "Ġ w", "o r", "Ġw or", "Ġwor ld", "l d", "ð Ł", "ðŁ ĺ", "ðŁĺ Ģ"]);
+    d.merges = strings(&[
+        "h e",
+        "l l",
+        "ll o",
+        "he llo",
+        "Ġ w",
+        "o r",
+        "Ġw or",
+        "Ġwor ld",
+        "l d",
+        "ð Ł",
+        "ðŁ ĺ",
+        "ðŁĺ Ģ",
+    ]);
     d.eos = Some(0);
     Tokenizer::new(d).unwrap()
 }
@@ -49,7 +74,10 @@ fn byte_level_round_trip_and_specials() {
     assert_eq!(*without.last().unwrap(), 3);
     // Control pieces are hidden unless asked for.
     assert_eq!(t.detokenize(&with, false, false).unwrap(), "hi<tool>");
-    assert_eq!(t.detokenize(&with, false, true).unwrap(), "<|im_start|>hi<tool>");
+    assert_eq!(
+        t.detokenize(&with, false, true).unwrap(),
+        "<|im_start|>hi<tool>"
+    );
 }
 
 #[test]
@@ -67,13 +95,18 @@ fn streaming_holds_back_partial_utf8() {
     assert_eq!(dec.pending_bytes().len(), 3);
     assert_eq!(dec.push(&t, bytes[3]).unwrap(), "😀");
     // An invalid byte comes out as U+FFFD right away; a dangling lead byte at the end on finish.
-    let ff = t.token_id(&unicode::byte_to_char(0xFF).to_string()).unwrap();
+    let ff = t
+        .token_id(&unicode::byte_to_char(0xFF).to_string())
+        .unwrap();
     let a = t.token_id("a").unwrap();
     assert_eq!(dec.push(&t, ff).unwrap(), "\u{FFFD}");
     assert_eq!(dec.push(&t, a).unwrap(), "a");
     assert_eq!(dec.push(&t, bytes[0]).unwrap(), "");
     assert_eq!(dec.finish(), "\u{FFFD}");
-    assert!(matches!(dec.push(&t, 100_000), Err(TokenizerError::TokenOutOfRange(100_000))));
+    assert!(matches!(
+        dec.push(&t, 100_000),
+        Err(TokenizerError::TokenOutOfRange(100_000))
+    ));
 }
 
 #[test]
@@ -85,7 +118,10 @@ fn clean_up_spaces_like_llama_cpp() {
     };
     assert_eq!(clean("Hello , world !"), "Hello, world!");
     assert_eq!(clean("a ' b"), "a'b");
-    assert_eq!(clean("it 's I 'm we 're they 've"), "it's I'm we're they've");
+    assert_eq!(
+        clean("it 's I 'm we 're they 've"),
+        "it's I'm we're they've"
+    );
     assert_eq!(clean("don 't I 'd we 'll"), "don 't I 'd we 'll");
     assert_eq!(clean(""), "");
     assert_eq!(clean(" ."), " .".replace(" .", "."));
@@ -101,7 +137,14 @@ fn spm() -> Tokenizer {
         types.push(TokenType::Byte);
         scores.push(0.0);
     }
-    for (t, s) in [("▁", -1.0), ("h", -2.0), ("i", -2.0), ("▁h", -3.0), ("▁hi", -4.0), ("é", -5.0)] {
+    for (t, s) in [
+        ("▁", -1.0),
+        ("h", -2.0),
+        ("i", -2.0),
+        ("▁h", -3.0),
+        ("▁hi", -4.0),
+        ("é", -5.0),
+    ] {
         tokens.push(t.into());
         types.push(TokenType::Normal);
         scores.push(s);
@@ -119,26 +162,45 @@ fn sentencepiece_prefix_space_bos_and_byte_fallback() {
     let id = |s: &str| t.token_id(s).unwrap();
     assert_eq!(t.encode("hi", true, false).unwrap(), [1, id("▁hi")]);
     // After a special token the next text is prefixed with a space again.
-    assert_eq!(t.encode("hi</s>hi", false, true).unwrap(), [id("▁hi"), 2, id("▁hi")]);
+    assert_eq!(
+        t.encode("hi</s>hi", false, true).unwrap(),
+        [id("▁hi"), 2, id("▁hi")]
+    );
     // Without parse_special "</s>" is plain text: bytes for '<', '/', 's', '>'.
     let plain = t.encode("</s>", false, false).unwrap();
     assert_eq!(plain[0], id("▁"));
     assert_eq!(plain[1], id("<0x3C>"));
     // "ü" is not a piece: two byte tokens.
-    assert_eq!(t.encode("ü", false, false).unwrap(), [id("▁"), id("<0xC3>"), id("<0xBC>")]);
-    assert_eq!(t.detokenize(&[id("▁hi"), id("<0xC3>"), id("<0xBC>")], false, false).unwrap(), "hiü");
+    assert_eq!(
+        t.encode("ü", false, false).unwrap(),
+        [id("▁"), id("<0xC3>"), id("<0xBC>")]
+    );
+    assert_eq!(
+        t.detokenize(&[id("▁hi"), id("<0xC3>"), id("<0xBC>")], false, false)
+            .unwrap(),
+        "hiü"
+    );
     assert_eq!(t.encode("", true, false).unwrap(), [1]);
 }
 
 #[test]
 fn bad_descriptions_are_errors() {
     let mut d = TokenizerDesc::new(ModelKind::Llama);
-    assert!(matches!(Tokenizer::new(d.clone()), Err(TokenizerError::MissingKey(_))));
+    assert!(matches!(
+        Tokenizer::new(d.clone()),
+        Err(TokenizerError::MissingKey(_))
+    ));
     d.tokens = strings(&["a", "b", "a"]);
-    assert_eq!(Tokenizer::new(d.clone()).unwrap_err(), TokenizerError::DuplicateToken("a".into()));
+    assert_eq!(
+        Tokenizer::new(d.clone()).unwrap_err(),
+        TokenizerError::DuplicateToken("a".into())
+    );
     d.tokens = strings(&["a", "b"]);
     d.scores = vec![0.0];
-    assert!(matches!(Tokenizer::new(d), Err(TokenizerError::LengthMismatch { .. })));
+    assert!(matches!(
+        Tokenizer::new(d),
+        Err(TokenizerError::LengthMismatch { .. })
+    ));
     // An SPM vocabulary without byte tokens or <unk> cannot encode unknown characters.
     let mut d = TokenizerDesc::new(ModelKind::Llama);
     d.tokens = strings(&["▁", "a", "b"]);
