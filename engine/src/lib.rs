@@ -11,3 +11,4 @@ pub mod preset;
 pub mod progress;
 pub mod pipeline;
 pub mod tokenizer;
+pub mod plan;
