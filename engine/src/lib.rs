@@ -12,3 +12,6 @@ pub mod progress;
 pub mod pipeline;
 pub mod tokenizer;
 pub mod plan;
+pub mod safetensors;
+pub mod model;
+pub mod hf;
