@@ -251,6 +251,7 @@ FMA_TYPES = {
     "Q4_0": "q4_0", "Q4_1": "q4_1", "Q5_0": "q5_0", "Q5_1": "q5_1", "Q8_0": "q8_0",
     "Q2_K": "q2_K", "Q3_K": "q3_K", "Q4_K": "q4_K", "Q5_K": "q5_K", "Q6_K": "q6_K",
     "IQ4_NL": "iq4_nl", "IQ4_XS": "iq4_xs", "TQ1_0": "tq1_0", "TQ2_0": "tq2_0",
+    "Q8_K": "q8_K",  # no quantize_q8_K: recorded with quantize_row_q8_K_ref
 }
 
 
@@ -272,13 +273,19 @@ def build_fma_lib(src_dir: str, ggml_lib: str, workdir: str) -> ctypes.CDLL:
 
 def quantize_fma(lib: ctypes.CDLL, name: str, x: np.ndarray, imatrix: np.ndarray | None,
                  row_size: int) -> bytes:
+    nrows, n = x.shape
+    dst = ctypes.create_string_buffer(row_size * nrows)
+    src = np.ascontiguousarray(x, dtype=np.float32)
+    if name in REF_ONLY:
+        fn = getattr(lib, REF_ONLY[name])
+        fn.restype = None
+        fn.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64]
+        fn(src.ctypes.data, ctypes.addressof(dst), nrows * n)
+        return dst.raw
     fn = getattr(lib, "quantize_" + FMA_TYPES[name])
     fn.restype = ctypes.c_size_t
     fn.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64,
                    ctypes.c_void_p]
-    nrows, n = x.shape
-    dst = ctypes.create_string_buffer(row_size * nrows)
-    src = np.ascontiguousarray(x, dtype=np.float32)
     qw = None if imatrix is None else np.ascontiguousarray(imatrix, dtype=np.float32)
     got = fn(src.ctypes.data, ctypes.addressof(dst), nrows, n,
              None if qw is None else qw.ctypes.data)
