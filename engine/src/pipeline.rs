@@ -710,8 +710,8 @@ impl RowCtx<'_> {
         {
             if self.src_ty == GgmlType::F32 {
                 // Chunks carry no alignment guarantee: decode little-endian floats.
-                for (x, b) in row.iter_mut().zip(s.chunks_exact(4)) {
-                    *x = f32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+                for (x, b) in row.iter_mut().zip(s.as_chunks::<4>().0) {
+                    *x = f32::from_le_bytes(*b);
                 }
             } else {
                 quant::dequantize_row(self.src_ty, s, &mut row).map_err(err)?;
@@ -940,8 +940,10 @@ mod tests {
                 assert_eq!(raw, got, "{}", t.name);
             } else {
                 let vals: Vec<f32> = raw
-                    .chunks_exact(4)
-                    .map(|b| f32::from_le_bytes(b.try_into().unwrap()))
+                    .as_chunks::<4>()
+                    .0
+                    .iter()
+                    .map(|b| f32::from_le_bytes(*b))
                     .collect();
                 let mut want = vec![0u8; got.len()];
                 quant::quantize_rows(t.ggml_type, &vals, st.dims[0] as usize, &mut want, None)
@@ -1056,8 +1058,10 @@ mod tests {
         let vals: Vec<f32> = src
             .tensor_data(&file, si)
             .unwrap()
-            .chunks_exact(4)
-            .map(|b| f32::from_le_bytes(b.try_into().unwrap()))
+            .as_chunks::<4>()
+            .0
+            .iter()
+            .map(|b| f32::from_le_bytes(*b))
             .collect();
         let mut want = vec![0u8; t.n_bytes() as usize];
         quant::quantize_rows(

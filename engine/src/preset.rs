@@ -911,7 +911,7 @@ impl State<'_> {
                 return Ok((ty, Some(Reason::OutputTensorType)));
             }
             let nx = t.ncols();
-            if falcon || nx % new_type.block_size() as u64 != 0 {
+            if falcon || !nx.is_multiple_of(new_type.block_size() as u64) {
                 return rule(T::Q8_0, format!("{what}: Q8_0 (falcon or row length)"));
             }
             if new_type != T::Q8_0 {
@@ -1091,7 +1091,7 @@ fn shape_fallback(t: &TensorSpec, ty: GgmlType) -> Result<Option<GgmlType>, Plan
     use GgmlType as T;
     let ncols = t.ncols();
     let block = ty.block_size() as u64;
-    if ncols % block == 0 {
+    if ncols.is_multiple_of(block) {
         return Ok(None);
     }
     let mut out = match ty {
@@ -1116,7 +1116,7 @@ fn shape_fallback(t: &TensorSpec, ty: GgmlType) -> Result<Option<GgmlType>, Plan
             });
         }
     };
-    if ncols % out.block_size() as u64 != 0 {
+    if !ncols.is_multiple_of(out.block_size() as u64) {
         // "must use F16 due to unusual shape": the row is not even a multiple of 32.
         out = T::F16;
     }
