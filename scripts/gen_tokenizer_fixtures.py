@@ -12,6 +12,10 @@ Subcommands (all re-runnable; outputs are deterministic for fixed package versio
   smollm2   Tokenize the committed test strings with llama.cpp (llama-cpp-python, vocab_only) using
             the SmolLM2-135M-Instruct GGUF and write tests/fixtures/tokenizer/smollm2.json.
 
+  pre_variants  SmolLM2's vocabulary re-tagged with other tokenizer.ggml.pre values (gpt-2, qwen2,
+            llama3, default) and tokenized by llama.cpp, plus random strings for each:
+            tests/fixtures/tokenizer/smollm2_pre_variants.json.
+
   spm       Train a tiny SentencePiece BPE model (byte fallback) on a generated corpus, write it as a
             vocab-only llama-style GGUF (tests/fixtures/tokenizer/spm_tiny.gguf) and tokenize the
             test strings with llama.cpp into tests/fixtures/tokenizer/spm_tiny.json.
@@ -343,7 +347,17 @@ def render_jinja(tmpl: str, messages: list[dict], add_generation_prompt: bool, b
 
 def write_json(path: Path, obj) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(obj, ensure_ascii=False, indent=1) + "\n")
+    import re
+
+    text = json.dumps(obj, ensure_ascii=False, indent=1)
+    # Put lists of numbers on one line. A match must span a newline, which never occurs inside
+    # a JSON string (newlines are escaped there), so string contents are left alone.
+    text = re.sub(
+        r"\[((?:\s*-?\d+(?:\.\d+)?,)*\s*-?\d+(?:\.\d+)?\s*)\]",
+        lambda m: "[" + ", ".join(x.strip() for x in m.group(1).split(",")) + "]" if "\n" in m.group(0) else m.group(0),
+        text,
+    )
+    path.write_text(text + "\n")
     print(f"wrote {path} ({path.stat().st_size} bytes)")
 
 
@@ -524,6 +538,7 @@ def cmd_spm() -> None:
             "model_file": out_gguf.name,
             "n_tokens": v.n_tokens,
             "cases": reference_cases(v),
+            "fuzz": fuzz_cases(v.tokenize, 400, seed=11),
             "pieces": piece_hashes(v),
             "chat": chats,
         },
@@ -589,6 +604,93 @@ def cmd_hfjson() -> None:
             "generated_by": "scripts/gen_tokenizer_fixtures.py hfjson",
             "versions": {"tokenizers": tokenizers.__version__},
             "cases": cases,
+            # [text, ids] with HF's encode(add_special_tokens=False).
+            "fuzz": [[t, tok.encode(t, add_special_tokens=False).ids] for t in fuzz_strings(400, seed=12)],
+        },
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Random strings (fixed seed) built from fragments that stress the pre-tokenizers.
+# --------------------------------------------------------------------------------------------
+FUZZ_FRAGMENTS = [
+    "a", "Z", "hello", "World", "x", "ß", "é", "Ñ", "ǅ", "ﬁ", "e\u0301", "\u0301", "\u0308",
+    "0", "7", "42", "123", "98765", "½", "²", "٣", "Ⅻ", "①",
+    " ", " ", " ", "  ", "   ", "\t", "\n", "\n\n", "\r\n", "\r", "\u00a0", "\u3000", "\u2003", "\u200b",
+    "\u0085", "\u2028", "\v", "\f",
+    "'", "'s", "'S", "'t", "'re", "'RE", "'ve", "'m", "'ll", "'LL", "'d", "'x", "’",
+    ".", ",", "!", "?", "...", "-", "_", "(", ")", "[", "]", "{", "}", "<", ">", "/", "\\", "\"",
+    "#", "$", "%", "&", "*", "+", "=", "^", "~", "|", "`", "@", ":", ";", "€", "©", "•", "—", "«",
+    "中文", "日本語", "한국어", "مرحبا", "हिन्दी", "ไทย", "Ελληνικά", "русский", "עברית",
+    "😀", "👍🏽", "👨‍👩‍👧", "🇫🇷", "❤️", "🤖",
+    "<|im_start|>", "<|im_end|>", "<|endoftext|>", "<s>", "</s>", "<tool>", "<|user|>", "<|",
+    "|>", "<unk>", "\u0000", "\u007f", "\ufffd", "\U0001F600\U0001F600",
+]
+
+
+def fuzz_strings(n: int, seed: int) -> list[str]:
+    import random
+
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n):
+        k = rng.randint(1, 14)
+        out.append("".join(rng.choice(FUZZ_FRAGMENTS) for _ in range(k)))
+    return out
+
+
+def fuzz_cases(encode, n: int, seed: int) -> list[list]:
+    """[text, ids(add_special=false, parse_special=false), ids(true, true)] per string."""
+    return [[t, encode(t, False, False), encode(t, True, True)] for t in fuzz_strings(n, seed)]
+
+
+SMOLLM2_PRE_VARIANTS = ["smollm", "gpt-2", "qwen2", "llama3", "default"]
+
+
+def copy_vocab_with_pre(src: Path, dst: Path, pre: str) -> None:
+    """A vocab-only copy of a GGUF's metadata with another tokenizer.ggml.pre."""
+    import gguf
+
+    r = gguf.GGUFReader(str(src))
+    arch = r.fields["general.architecture"].contents()
+    w = gguf.GGUFWriter(str(dst), arch)
+    for key, f in r.fields.items():
+        if key.startswith("GGUF.") or key == "general.architecture":
+            continue
+        vtype = f.types[0]
+        sub = f.types[-1] if vtype == gguf.GGUFValueType.ARRAY else None
+        val = pre if key == "tokenizer.ggml.pre" else f.contents()
+        w.add_key_value(key, val, vtype, sub_type=sub)
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+
+
+def cmd_pre_variants() -> None:
+    """SmolLM2's vocabulary and merges under each supported byte-level pre-tokenizer."""
+    import tempfile
+
+    src = find_smollm2()
+    variants = {}
+    with tempfile.TemporaryDirectory() as td:
+        for pre in SMOLLM2_PRE_VARIANTS:
+            if pre == "smollm":
+                path = src
+            else:
+                path = Path(td) / f"{pre}.gguf"
+                copy_vocab_with_pre(src, path, pre)
+            v = LlamaVocab(path)
+            texts = [[t, v.tokenize(t, False, False), v.tokenize(t, True, True)] for t in TEST_STRINGS]
+            variants[pre] = texts + fuzz_cases(v.tokenize, 250, seed=SMOLLM2_PRE_VARIANTS.index(pre) + 1)
+    write_json(
+        FIX / "smollm2_pre_variants.json",
+        {
+            "generated_by": "scripts/gen_tokenizer_fixtures.py pre_variants",
+            "versions": versions(),
+            "model_file": SMOLLM2_FILE,
+            "note": "SmolLM2's tokens and merges with tokenizer.ggml.pre replaced; cases are [text, ids(false,false), ids(true,true)]",
+            "variants": variants,
         },
     )
 
@@ -597,6 +699,7 @@ def main() -> None:
     cmds = {
         "unicode": cmd_unicode,
         "smollm2": cmd_smollm2,
+        "pre_variants": cmd_pre_variants,
         "spm": cmd_spm,
         "hfjson": cmd_hfjson,
     }

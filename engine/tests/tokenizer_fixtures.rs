@@ -9,7 +9,9 @@
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 
-use bitsmith_engine::tokenizer::{ChatMessage, TokenId, Tokenizer, TokenizerMetadata};
+use bitsmith_engine::tokenizer::{
+    ChatMessage, TokenId, Tokenizer, TokenizerDesc, TokenizerMetadata,
+};
 use serde_json::Value;
 
 const SMOLLM2_FILE: &str = "SmolLM2-135M-Instruct.Q4_1.gguf";
@@ -295,7 +297,11 @@ fn check_against_llama_cpp(name: &str, tok: &Tokenizer, fx: &Value) -> Tally {
             String::from_utf8_lossy(&bytes_of(&case["detok"])).into_owned(),
         );
     }
-    println!("{name}: token ids identical for {id_agree}/{id_cases} encodings");
+    println!("{name}: token ids identical for {id_agree}/{id_cases} encodings of the test strings");
+    if let Some(fuzz) = fx.get("fuzz") {
+        let (agree, total) = check_id_cases(&mut t, tok, fuzz);
+        println!("{name}: token ids identical for {agree}/{total} encodings of random strings");
+    }
 
     let n = tok.n_tokens() as TokenId;
     let special: Vec<&[u8]> = (0..n)
@@ -329,6 +335,24 @@ fn check_against_llama_cpp(name: &str, tok: &Tokenizer, fx: &Value) -> Tally {
         fx["pieces"]["fnv1a64_plain"].as_str().unwrap().to_string(),
     );
     t
+}
+
+/// `[text, ids(add_special=false, parse_special=false), ids(true, true)]` cases; returns
+/// (agreeing encodings, encodings).
+fn check_id_cases(t: &mut Tally, tok: &Tokenizer, cases: &Value) -> (usize, usize) {
+    let mut agree = 0;
+    let mut total = 0;
+    for c in cases.as_array().unwrap() {
+        let text = c[0].as_str().unwrap();
+        let plain = tok.encode(text, false, false).unwrap();
+        let special = tok.encode(text, true, true).unwrap();
+        let (want_plain, want_special) = (ids_of(&c[1]), ids_of(&c[2]));
+        agree += usize::from(plain == want_plain) + usize::from(special == want_special);
+        total += 2;
+        t.check("ids (false, false)", text, plain, want_plain);
+        t.check("ids (true, true)", text, special, want_special);
+    }
+    (agree, total)
 }
 
 fn messages(v: &Value) -> Vec<ChatMessage> {
@@ -373,6 +397,25 @@ fn smollm2_vocab_matches_llama_cpp() {
         );
     }
     t.finish("SmolLM2");
+}
+
+#[test]
+fn smollm2_vocab_under_other_pre_tokenizers_matches_llama_cpp() {
+    let Some(path) = find_model(SMOLLM2_FILE) else {
+        println!("NOTICE: {SMOLLM2_FILE} not found; skipping the pre-tokenizer variants");
+        return;
+    };
+    let desc = TokenizerDesc::from_gguf(&Gguf::open(&path)).expect("SmolLM2 metadata");
+    let fx = load_json(&fixtures().join("smollm2_pre_variants.json"));
+    let mut t = Tally::default();
+    for (pre, cases) in fx["variants"].as_object().unwrap() {
+        let mut d = desc.clone();
+        d.pre = pre.clone();
+        let tok = Tokenizer::new(d).expect("tokenizer");
+        let (agree, total) = check_id_cases(&mut t, &tok, cases);
+        println!("pre-tokenizer {pre:?}: token ids identical for {agree}/{total} encodings");
+    }
+    t.finish("SmolLM2 pre-tokenizer variants");
 }
 
 #[test]
@@ -458,8 +501,20 @@ fn hf_tokenizer_json_matches_hf_tokenizers() {
         );
     }
     println!(
-        "tokenizer.json: token ids identical for {agree}/{} strings",
+        "tokenizer.json: token ids identical for {agree}/{} test strings",
         cases.len()
+    );
+    let fuzz = fx["fuzz"].as_array().unwrap();
+    let mut fuzz_agree = 0;
+    for c in fuzz {
+        let text = c[0].as_str().unwrap();
+        let (got, want) = (tok.encode(text, false, true).unwrap(), ids_of(&c[1]));
+        fuzz_agree += usize::from(got == want);
+        t.check("ids (random string)", text, got, want);
+    }
+    println!(
+        "tokenizer.json: token ids identical for {fuzz_agree}/{} random strings",
+        fuzz.len()
     );
     let hi = tok
         .apply_chat_template(&[ChatMessage::new("user", "Hi")], true)
