@@ -15,3 +15,4 @@ pub mod plan;
 pub mod safetensors;
 pub mod model;
 pub mod hf;
+pub mod imatrix;
