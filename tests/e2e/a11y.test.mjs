@@ -33,3 +33,21 @@ for (const colorScheme of ["light", "dark"]) {
     });
   }
 }
+
+test("axe is really checking: an injected unlabeled input is reported", async () => {
+  const b = await launch();
+  try {
+    const page = await b.page();
+    await page.goto(server.url + "/planner");
+    await ready(page);
+    await page.evaluate(() => {
+      const i = document.createElement("input");
+      i.type = "text";
+      document.querySelector("main").appendChild(i);
+    });
+    const violations = await axe(page);
+    assert.ok(violations.some((v) => v.id === "label"), JSON.stringify(violations));
+  } finally {
+    await b.close();
+  }
+});
