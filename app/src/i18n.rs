@@ -1,5 +1,6 @@
-//! Every UI string goes through Project Fluent. The `.ftl` sources live in `app/locales/<code>/`
-//! and are compiled into the app; `en` is complete and is the fallback for any message another
+//! Every UI string goes through Project Fluent. The `.ftl` sources live in `app/locales/<code>/`,
+//! one file per area of the app (`main.ftl` for the shell, `learn.ftl`, `planner.ftl`,
+//! `workbench.ftl`), and are compiled into the app; `en` is complete and is the fallback for any message another
 //! locale lacks. The tidy test `tests/i18n_keys.rs` fails when a key used in the code is missing
 //! from `en`, or when `en` has a key nothing uses.
 
@@ -30,27 +31,44 @@ pub struct Locale {
     /// The language's own name, as the picker shows it.
     pub endonym: &'static str,
     pub dir: Dir,
-    pub ftl: &'static str,
+    /// The locale's Fluent sources, one per area (same file names in every locale).
+    pub ftl: &'static [&'static str],
 }
+
+/// The Fluent files of one locale. Adding an area means adding its file name here and the file
+/// in every locale folder (the tidy test checks they all exist).
+macro_rules! ftl {
+    ($code:literal) => {
+        [
+            include_str!(concat!("../locales/", $code, "/main.ftl")),
+            include_str!(concat!("../locales/", $code, "/learn.ftl")),
+            include_str!(concat!("../locales/", $code, "/planner.ftl")),
+            include_str!(concat!("../locales/", $code, "/workbench.ftl")),
+        ]
+    };
+}
+
+/// The Fluent file names of every locale, in the order `ftl!` includes them.
+pub const FTL_FILES: [&str; 4] = ["main.ftl", "learn.ftl", "planner.ftl", "workbench.ftl"];
 
 pub const LOCALES: &[Locale] = &[
     Locale {
         code: "en",
         endonym: "English",
         dir: Dir::Ltr,
-        ftl: include_str!("../locales/en/main.ftl"),
+        ftl: &ftl!("en"),
     },
     Locale {
         code: "ar",
         endonym: "العربية",
         dir: Dir::Rtl,
-        ftl: include_str!("../locales/ar/main.ftl"),
+        ftl: &ftl!("ar"),
     },
     Locale {
         code: "es",
         endonym: "Español",
         dir: Dir::Ltr,
-        ftl: include_str!("../locales/es/main.ftl"),
+        ftl: &ftl!("es"),
     },
 ];
 
@@ -66,7 +84,11 @@ pub fn locale(code: &str) -> &'static Locale {
 /// order), comparing primary language subtags; English when none match.
 pub fn negotiate<'a>(preferred: impl IntoIterator<Item = &'a str>) -> &'static Locale {
     for want in preferred {
-        let primary = want.split(['-', '_']).next().unwrap_or("").to_ascii_lowercase();
+        let primary = want
+            .split(['-', '_'])
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase();
         if let Some(l) = LOCALES.iter().find(|l| l.code == primary) {
             return l;
         }
@@ -77,11 +99,12 @@ pub fn negotiate<'a>(preferred: impl IntoIterator<Item = &'a str>) -> &'static L
 fn bundle(locale: &Locale) -> FluentBundle<FluentResource> {
     let lang: LanguageIdentifier = locale.code.parse().expect("shipped codes are valid");
     let mut bundle = FluentBundle::new(vec![lang]);
-    let res = FluentResource::try_new(locale.ftl.to_string())
-        .unwrap_or_else(|(res, _errors)| res); // the tidy test rejects syntax errors
-    bundle
-        .add_resource(res)
-        .expect("message ids are unique (tidy test)");
+    for src in locale.ftl {
+        let res = FluentResource::try_new(src.to_string()).unwrap_or_else(|(res, _errors)| res); // the tidy test rejects syntax errors
+        bundle
+            .add_resource(res)
+            .expect("message ids are unique across files (tidy test)");
+    }
     bundle
 }
 

@@ -116,8 +116,8 @@ impl Store {
         key: &str,
         value: &T,
     ) -> Result<(), StoreError> {
-        let js = serde_wasm_bindgen::to_value(value)
-            .map_err(|e| StoreError::Failed(e.to_string()))?;
+        let js =
+            serde_wasm_bindgen::to_value(value).map_err(|e| StoreError::Failed(e.to_string()))?;
         let tx = self.db.transaction(&[store], TransactionMode::ReadWrite)?;
         tx.object_store(store)?
             .put(&js, Some(&JsValue::from_str(key)))?

@@ -15,26 +15,29 @@ fn crate_dir() -> PathBuf {
 
 /// key → set of placeholder names, for one locale.
 fn messages(code: &str) -> BTreeMap<String, BTreeSet<String>> {
-    let path = crate_dir().join("locales").join(code).join("main.ftl");
-    let src = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let res = fluent_syntax::parser::parse(src.as_str())
-        .unwrap_or_else(|(_, errs)| panic!("{code}: syntax errors: {errs:?}"));
     let mut out = BTreeMap::new();
-    for entry in res.body {
-        if let ast::Entry::Message(m) = entry {
-            let mut vars = BTreeSet::new();
-            if let Some(p) = &m.value {
-                for el in &p.elements {
-                    if let ast::PatternElement::Placeable { expression } = el {
-                        collect_vars(expression, &mut vars);
+    for file in bitsmith_app::i18n::FTL_FILES {
+        let path = crate_dir().join("locales").join(code).join(file);
+        let src =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let res = fluent_syntax::parser::parse(src.as_str())
+            .unwrap_or_else(|(_, errs)| panic!("{code}/{file}: syntax errors: {errs:?}"));
+        for entry in res.body {
+            if let ast::Entry::Message(m) = entry {
+                let mut vars = BTreeSet::new();
+                if let Some(p) = &m.value {
+                    for el in &p.elements {
+                        if let ast::PatternElement::Placeable { expression } = el {
+                            collect_vars(expression, &mut vars);
+                        }
                     }
                 }
+                assert!(
+                    out.insert(m.id.name.to_string(), vars).is_none(),
+                    "{code}: duplicate key {}",
+                    m.id.name
+                );
             }
-            assert!(
-                out.insert(m.id.name.to_string(), vars).is_none(),
-                "{code}: duplicate key {}",
-                m.id.name
-            );
         }
     }
     out
@@ -80,12 +83,20 @@ fn code_strings() -> (BTreeSet<String>, BTreeSet<String>) {
     for f in files {
         let src = std::fs::read_to_string(&f).unwrap();
         // Unit tests look up made-up keys on purpose; only shipped code counts.
-        let src = src.split("#[cfg(test)]").next().unwrap_or_default().to_string();
+        let src = src
+            .split("#[cfg(test)]")
+            .next()
+            .unwrap_or_default()
+            .to_string();
         for (i, _) in src.match_indices('"') {
             // Cheap literal scan: take the text up to the next quote.
             if let Some(end) = src[i + 1..].find('"') {
                 let lit = &src[i + 1..i + 1 + end];
-                if !lit.is_empty() && lit.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
+                if !lit.is_empty()
+                    && lit
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                {
                     literals.insert(lit.to_string());
                 }
             }
@@ -107,7 +118,10 @@ fn every_key_the_code_uses_exists_in_english() {
     let (called, _) = code_strings();
     assert!(!called.is_empty(), "the scan found no .t() calls at all");
     let missing: Vec<_> = called.iter().filter(|k| !en.contains_key(*k)).collect();
-    assert!(missing.is_empty(), "keys used in code but missing in en: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "keys used in code but missing in en: {missing:?}"
+    );
 }
 
 #[test]
@@ -124,7 +138,9 @@ fn other_locales_match_english() {
     for l in bitsmith_app::i18n::LOCALES {
         let m = messages(l.code);
         for (k, vars) in &m {
-            let want = en.get(k).unwrap_or_else(|| panic!("{}: key {k} not in en", l.code));
+            let want = en
+                .get(k)
+                .unwrap_or_else(|| panic!("{}: key {k} not in en", l.code));
             assert_eq!(vars, want, "{}: {k} placeholders differ from en", l.code);
         }
         if COMPLETE.contains(&l.code) {

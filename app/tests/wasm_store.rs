@@ -27,8 +27,14 @@ async fn migrations_create_the_schema_and_records_survive_reopen() {
     store.put(STORE_KV, "settings", &s).await.unwrap();
     store.close();
     let again = Store::open_named(&name).await.unwrap();
-    assert_eq!(again.get::<Settings>(STORE_KV, "settings").await.unwrap(), Some(s));
-    assert_eq!(again.get::<Settings>(STORE_KV, "absent").await.unwrap(), None);
+    assert_eq!(
+        again.get::<Settings>(STORE_KV, "settings").await.unwrap(),
+        Some(s)
+    );
+    assert_eq!(
+        again.get::<Settings>(STORE_KV, "absent").await.unwrap(),
+        None
+    );
 }
 
 #[wasm_bindgen_test]
@@ -39,7 +45,13 @@ async fn a_record_missing_newer_fields_still_loads() {
     }
     let store = Store::open_named(&unique("bitsmith-old")).await.unwrap();
     store
-        .put(STORE_KV, "settings", &OldSettings { locale: Some("es".into()) })
+        .put(
+            STORE_KV,
+            "settings",
+            &OldSettings {
+                locale: Some("es".into()),
+            },
+        )
         .await
         .unwrap();
     let s: Settings = store.get(STORE_KV, "settings").await.unwrap().unwrap();

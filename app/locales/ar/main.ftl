@@ -15,37 +15,6 @@ storage-error = تعذّر حفظ إعداداتك: { $detail }
 update-ready = إصدار جديد من Bitsmith جاهز.
 update-reload = أعد التحميل للتحديث
 
-learn-title = تعلّم تحسين النماذج اللغوية الكبيرة بالممارسة
-learn-lead = دروس تفاعلية قصيرة عن صيغ الأعداد والتكميم والنشر، كل منها قابل للتشغيل على أوزان نموذج حقيقية، دون اتصال.
-learn-tracks = المسارات
-track-foundations = الأساسيات
-track-foundations-summary = صيغ الأعداد، والذاكرة وعرض النطاق، وما هو التكميم، وكيف نقيس كلفته.
-track-formats = صيغ llama.cpp
-track-formats-summary = التكميم بالكتل، وk-quants، وi-quants، وملف GGUF، واختيار المزيج.
-track-calibration = المعايرة
-track-calibration-summary = مصفوفات الأهمية، وGPTQ وAWQ وHQQ؛ القيم الشاذة والأوزان الفائقة.
-track-extreme = التكميم المتطرف
-track-extreme-summary = الأوزان الثلاثية والثنائية، وكتب الرموز، وحساب كل بت.
-track-automated = التحسين الآلي
-track-automated-summary = حساسية الطبقات، والميزانيات وجبهات باريتو، والبحث والتعلّم لتوزيع البتات.
-track-deployment = النشر
-track-deployment-summary = الهواتف والحواسيب والمتصفحات؛ تكميم ذاكرة KV، وفك الترميز التخميني، والكلفة.
-track-research = اتجاهات بحثية
-track-research-summary = أسئلة مفتوحة: التحسين متعدد الوسائط، والشبكات النبضية، والأساليب المستوحاة من الحوسبة الكمومية.
-
-workbench-title = منضدة العمل
-workbench-lead = افتح نموذجًا صغيرًا، وكمِّمه في متصفحك، وقِس كلفته، وتحدّث معه، وصدِّر ملف GGUF يحمّله llama.cpp وOllama.
-workbench-step-open = افتح نموذج GGUF أو safetensors من ملف أو رابط.
-workbench-step-quantize = اختر إعدادًا مسبقًا من llama.cpp أو خطتك الخاصة لكل موتر.
-workbench-step-measure = قِس الحيرة (perplexity) وتباعد KL مقارنة بالأصل.
-workbench-step-export = صدِّر ملف GGUF المكمَّم.
-
-planner-title = المخطِّط
-planner-lead = قبل أن تنزّل أي شيء: هل يتسع هذا النموذج لهذا الجهاز، وما سرعته، وكم يكلّف؟
-planner-fit = الذاكرة اللازمة للأوزان وذاكرة KV والمخازن المؤقتة، لكل إعداد مسبق.
-planner-speed = سرعة معالجة الموجّه والتوليد من نموذج السقف (roofline)، معايَرة بتشغيلات حقيقية.
-planner-cost = كلفة كل مليون رمز مقارنة بأسعار واجهات البرمجة التي تدخلها.
-
 progress-title = تقدّمك
 progress-lead = الدروس المكتملة، والمهارات المتقنة، وأسئلة الاختبار المستحقة للمراجعة. يبقى كل ذلك على هذا الجهاز.
 

@@ -15,37 +15,6 @@ storage-error = Your settings could not be saved: { $detail }
 update-ready = A new version of Bitsmith is ready.
 update-reload = Reload to update
 
-learn-title = Learn LLM optimization by doing
-learn-lead = Short interactive lessons on number formats, quantization and deployment, each one runnable on real model weights, offline.
-learn-tracks = Tracks
-track-foundations = Foundations
-track-foundations-summary = Number formats, memory and bandwidth, what quantization is, and how to measure what it costs.
-track-formats = llama.cpp formats
-track-formats-summary = Block quantization, k-quants, i-quants, the GGUF file, and choosing a mix.
-track-calibration = Calibration
-track-calibration-summary = Importance matrices, GPTQ, AWQ and HQQ; outliers and super weights.
-track-extreme = Extreme quantization
-track-extreme-summary = Ternary and binary weights, codebooks, and counting every bit.
-track-automated = Automated optimization
-track-automated-summary = Layer sensitivity, budgets and Pareto fronts, search and learning for bit allocation.
-track-deployment = Deployment
-track-deployment-summary = Phones, laptops and browsers; KV-cache quantization, speculative decoding, cost.
-track-research = Research directions
-track-research-summary = Open questions: multi-modal, spiking and quantum-inspired optimization.
-
-workbench-title = Workbench
-workbench-lead = Open a small model, quantize it in your browser, measure what it cost, chat with it, and export a GGUF file llama.cpp and Ollama load.
-workbench-step-open = Open a GGUF or safetensors model from a file or a link.
-workbench-step-quantize = Pick a llama.cpp preset or your own per-tensor plan.
-workbench-step-measure = Measure perplexity and KL divergence against the original.
-workbench-step-export = Export the quantized GGUF.
-
-planner-title = Planner
-planner-lead = Before you download anything: will this model fit on this device, how fast will it run, and what will it cost?
-planner-fit = Memory for weights, KV cache and buffers, for every preset.
-planner-speed = Prompt and generation speed from a roofline, calibrated by real runs.
-planner-cost = Cost per million tokens against the API prices you enter.
-
 progress-title = Your progress
 progress-lead = Lessons completed, skills mastered, and the quiz items due for review. All of it stays on this device.
 

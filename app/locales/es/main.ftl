@@ -15,37 +15,6 @@ storage-error = No se pudieron guardar tus ajustes: { $detail }
 update-ready = Hay una nueva versión de Bitsmith lista.
 update-reload = Recargar para actualizar
 
-learn-title = Aprende a optimizar LLM practicando
-learn-lead = Lecciones interactivas breves sobre formatos numéricos, cuantización y despliegue, cada una ejecutable sobre pesos reales de un modelo, sin conexión.
-learn-tracks = Itinerarios
-track-foundations = Fundamentos
-track-foundations-summary = Formatos numéricos, memoria y ancho de banda, qué es la cuantización y cómo medir lo que cuesta.
-track-formats = Formatos de llama.cpp
-track-formats-summary = Cuantización por bloques, k-quants, i-quants, el archivo GGUF y cómo elegir una mezcla.
-track-calibration = Calibración
-track-calibration-summary = Matrices de importancia, GPTQ, AWQ y HQQ; valores atípicos y superpesos.
-track-extreme = Cuantización extrema
-track-extreme-summary = Pesos ternarios y binarios, libros de códigos y contar cada bit.
-track-automated = Optimización automática
-track-automated-summary = Sensibilidad por capa, presupuestos y frentes de Pareto, búsqueda y aprendizaje para asignar bits.
-track-deployment = Despliegue
-track-deployment-summary = Móviles, portátiles y navegadores; cuantización de la caché KV, decodificación especulativa, coste.
-track-research = Líneas de investigación
-track-research-summary = Preguntas abiertas: optimización multimodal, neuronas de pulsos y métodos de inspiración cuántica.
-
-workbench-title = Banco de trabajo
-workbench-lead = Abre un modelo pequeño, cuantízalo en tu navegador, mide lo que cuesta, conversa con él y exporta un GGUF que llama.cpp y Ollama cargan.
-workbench-step-open = Abre un modelo GGUF o safetensors desde un archivo o un enlace.
-workbench-step-quantize = Elige un preajuste de llama.cpp o tu propio plan por tensor.
-workbench-step-measure = Mide la perplejidad y la divergencia KL frente al original.
-workbench-step-export = Exporta el GGUF cuantizado.
-
-planner-title = Planificador
-planner-lead = Antes de descargar nada: ¿cabe este modelo en este dispositivo, a qué velocidad irá y cuánto costará?
-planner-fit = Memoria para pesos, caché KV y búferes, para cada preajuste.
-planner-speed = Velocidad de prompt y de generación según un modelo roofline, calibrado con ejecuciones reales.
-planner-cost = Coste por millón de tokens frente a los precios de API que indiques.
-
 progress-title = Tu progreso
 progress-lead = Lecciones completadas, habilidades dominadas y preguntas pendientes de repaso. Todo se queda en este dispositivo.
 

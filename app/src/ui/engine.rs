@@ -9,7 +9,7 @@ use bitsmith_engine::device::{AdapterReport, SelfCheck};
 use gloo::worker::{Spawnable, WorkerBridge};
 use yew::prelude::*;
 
-use crate::protocol::{JobId, JobResult, JobSpec, Request, Response};
+use crate::protocol::{Call, CallId, JobId, JobResult, JobSpec, Reply, Request, Response};
 use crate::worker::{EngineWorker, PostcardCodec};
 
 /// Where trunk puts the worker's loader shim (see index.html's `data-loader-shim`).
@@ -30,7 +30,12 @@ pub struct EngineState {
     pub gpu: Option<Result<AdapterReport, String>>,
     pub gpu_check: Option<Result<SelfCheck, String>>,
     pub jobs: BTreeMap<JobId, JobState>,
+    /// Replies to calls, by id (the oldest are dropped past `KEEP_REPLIES`).
+    pub replies: BTreeMap<CallId, Reply>,
 }
+
+/// How many call replies the UI keeps: enough for every widget on a page.
+const KEEP_REPLIES: usize = 256;
 
 impl Reducible for EngineState {
     type Action = Response;
@@ -52,6 +57,12 @@ impl Reducible for EngineState {
             }
             Response::Failed { job, message } => {
                 s.jobs.insert(job, JobState::Failed(message));
+            }
+            Response::Reply { call, body } => {
+                s.replies.insert(call, body);
+                while s.replies.len() > KEEP_REPLIES {
+                    s.replies.pop_first();
+                }
             }
         }
         Rc::new(s)
@@ -99,6 +110,14 @@ impl Engine {
         job
     }
 
+    /// Sends a quick call; its reply appears in `state.replies` under the returned id.
+    pub fn call(&self, body: Call) -> CallId {
+        let call = self.next_job.get();
+        self.next_job.set(call + 1);
+        self.send(Request::Call { call, body });
+        call
+    }
+
     pub fn cancel(&self, job: JobId) {
         self.send(Request::Cancel { job });
     }
@@ -134,4 +153,22 @@ pub fn use_engine() -> Engine {
         link,
         next_job: (*next_job).clone(),
     }
+}
+
+/// Asks the engine `make(&deps)` whenever `deps` change and returns the latest reply (or `None`
+/// while it is being computed). The computation runs in the worker, never on the UI thread.
+#[hook]
+pub fn use_call<D, F>(deps: D, make: F) -> Option<Reply>
+where
+    D: PartialEq + Clone + 'static,
+    F: Fn(&D) -> Call + 'static,
+{
+    let engine = use_context::<Engine>().expect("Engine is provided by App");
+    let id = use_state(|| None::<CallId>);
+    {
+        let engine = engine.clone();
+        let id = id.clone();
+        use_effect_with(deps, move |d| id.set(Some(engine.call(make(d)))));
+    }
+    id.and_then(|i| engine.state.replies.get(&i).cloned())
 }

@@ -15,7 +15,7 @@ use crate::i18n::{self, I18n};
 use crate::settings::Settings;
 use crate::store::{STORE_KV, Store};
 
-pub use engine::{Engine, EngineState, JobState};
+pub use engine::{Engine, EngineState, JobState, use_call};
 
 /// The app's pages. `/` is the Learn page: teaching is the front door.
 #[derive(Clone, Routable, PartialEq, Debug)]
@@ -109,10 +109,11 @@ fn root() -> Html {
             wasm_bindgen_futures::spawn_local(async move {
                 match Store::open().await {
                     Ok(store) => {
-                        let (settings, err) = match store.get::<Settings>(STORE_KV, "settings").await {
-                            Ok(s) => (s.unwrap_or_default(), None),
-                            Err(e) => (Settings::default(), Some(e.to_string())),
-                        };
+                        let (settings, err) =
+                            match store.get::<Settings>(STORE_KV, "settings").await {
+                                Ok(s) => (s.unwrap_or_default(), None),
+                                Err(e) => (Settings::default(), Some(e.to_string())),
+                            };
                         loaded.set(Some((Some(store), settings, err)));
                     }
                     Err(e) => loaded.set(Some((None, Settings::default(), Some(e.to_string())))),
@@ -148,10 +149,7 @@ struct AppProps {
 #[function_component(App)]
 fn app(props: &AppProps) -> Html {
     let settings = use_state(|| props.initial.clone());
-    let tr = use_memo(
-        (settings.locale.clone(),),
-        |_| translations_for(&settings),
-    );
+    let tr = use_memo((settings.locale.clone(),), |_| translations_for(&settings));
     let tr: Tr = (*tr).clone();
     let save_error = use_state(|| props.storage_error.clone());
     {

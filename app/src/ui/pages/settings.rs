@@ -199,7 +199,11 @@ fn engine_section() -> Html {
     let check_line = match &st.gpu_check {
         None => String::new(),
         Some(Ok(c)) => tr.ta(
-            if c.passed { "settings-gpu-check-pass" } else { "settings-gpu-check-fail" },
+            if c.passed {
+                "settings-gpu-check-pass"
+            } else {
+                "settings-gpu-check-fail"
+            },
             &[
                 ("kernel", c.kernel.clone().into()),
                 ("diff", format!("{:.2e}", c.max_rel_diff).into()),
@@ -237,16 +241,27 @@ fn engine_section() -> Html {
             "settings-bench-running",
             &[("done", (*done).into()), ("total", (*total).into())],
         ),
-        Some(JobState::Finished(JobResult::QuantBench { ty, values, millis, rmse, .. })) => tr.ta(
+        Some(JobState::Finished(JobResult::QuantBench {
+            ty,
+            values,
+            millis,
+            rmse,
+            ..
+        })) => tr.ta(
             "settings-bench-done",
             &[
                 ("type", ty.name().into()),
-                ("rate", format!("{:.1}", *values as f64 / millis.max(1e-3) / 1000.0).into()),
+                (
+                    "rate",
+                    format!("{:.1}", *values as f64 / millis.max(1e-3) / 1000.0).into(),
+                ),
                 ("rmse", format!("{rmse:.2e}").into()),
             ],
         ),
         Some(JobState::Cancelled) => tr.t("settings-bench-cancelled"),
-        Some(JobState::Failed(m)) => tr.ta("settings-bench-failed", &[("reason", m.clone().into())]),
+        Some(JobState::Failed(m)) => {
+            tr.ta("settings-bench-failed", &[("reason", m.clone().into())])
+        }
     };
     let (done, total) = match &job_state {
         Some(JobState::Running { done, total }) => (*done, (*total).max(1)),

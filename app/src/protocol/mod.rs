@@ -13,6 +13,26 @@ use serde::{Deserialize, Serialize};
 /// Chosen by the UI, unique per page load.
 pub type JobId = u32;
 
+/// Identifies a quick request/reply exchange (`Request::Call` → `Response::Reply`).
+pub type CallId = u32;
+
+/// Quick computations the UI asks of the engine (they finish in milliseconds, so they have no
+/// progress or cancel). Each area of the app adds its variant here and its handler in
+/// `worker::<area>`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Call {
+    /// Echo, for tests of the call machinery.
+    Echo(String),
+}
+
+/// The answer to a `Call`, same variant order.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Reply {
+    Echo(String),
+    /// The call could not be answered (bad input); the text says why.
+    Error(String),
+}
+
 /// UI → worker.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Request {
@@ -26,6 +46,8 @@ pub enum Request {
     Start { job: JobId, spec: JobSpec },
     /// Stop a running job; answered by `Cancelled` (or nothing, if it had already ended).
     Cancel { job: JobId },
+    /// A quick computation, answered by `Response::Reply` with the same id.
+    Call { call: CallId, body: Call },
 }
 
 /// The long jobs the worker runs.
@@ -46,6 +68,7 @@ pub enum Response {
     Finished { job: JobId, result: JobResult },
     Cancelled { job: JobId },
     Failed { job: JobId, message: String },
+    Reply { call: CallId, body: Reply },
 }
 
 /// What a finished job produced.

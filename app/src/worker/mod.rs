@@ -13,7 +13,7 @@ use js_sys::Uint8Array;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::{JsCast, JsValue};
 
-use crate::protocol::{JobId, JobResult, JobSpec, Request, Response};
+use crate::protocol::{Call, JobId, JobResult, JobSpec, Reply, Request, Response};
 
 /// Worker messages travel as postcard bytes in a `Uint8Array`.
 pub struct PostcardCodec;
@@ -104,7 +104,23 @@ impl Worker for EngineWorker {
                     flag.set(true);
                 }
             }
+            Request::Call { call, body } => {
+                scope.respond(
+                    id,
+                    Response::Reply {
+                        call,
+                        body: answer(body),
+                    },
+                );
+            }
         }
+    }
+}
+
+/// Answers a quick call. Each area's handler lives in its own module.
+fn answer(body: Call) -> Reply {
+    match body {
+        Call::Echo(s) => Reply::Echo(s),
     }
 }
 
