@@ -55,8 +55,8 @@ use GgmlType as T;
 const E: f32 = MAX_QUANTIZATION_TOTAL_ERROR;
 const D: f32 = MAX_DOT_PRODUCT_ERROR;
 
-// NOTE for the k-quant types: IQ4_XS, TQ1_0 and TQ2_0 dot with Q8_K in ggml; until Q8_K is
-// in the tree they are dotted with Q8_0 here (a finer activation grid, so not looser).
+// The vec_dot partner of each type is ggml-cpu's `vec_dot_type` (ggml/src/ggml-cpu/ggml-cpu.c):
+// the k-quants, IQ4_XS and the ternary types dot with Q8_K activations.
 const CASES: &[Case] = &[
     case(T::F32, T::F32, E, D, 1e-7),
     case(T::F16, T::F16, E, D, 2.5e-4),
@@ -66,30 +66,50 @@ const CASES: &[Case] = &[
     case(T::Q5_0, T::Q8_0, E, D, 3.2e-2),
     case(T::Q4_1, T::Q8_1, E, D, 6.2e-2),
     case(T::Q4_0, T::Q8_0, E, D, 6.1e-2),
+    // test-quantize-fns.cpp gives Q2_K the 2-bit total-error and low-bit dot limits, Q3_K the
+    // 3-bit total-error limit; the other k-quants the defaults.
+    case(
+        T::Q2_K,
+        T::Q8_K,
+        MAX_QUANTIZATION_TOTAL_ERROR_2BITS,
+        MAX_DOT_PRODUCT_ERROR_LOWBIT,
+        0.25,
+    ),
+    case(
+        T::Q3_K,
+        T::Q8_K,
+        MAX_QUANTIZATION_TOTAL_ERROR_3BITS,
+        D,
+        0.135,
+    ),
+    case(T::Q4_K, T::Q8_K, E, D, 0.053),
+    case(T::Q5_K, T::Q8_K, E, D, 0.029),
+    case(T::Q6_K, T::Q8_K, E, D, 0.014),
+    case(T::Q8_K, T::Q8_K, E, D, 0.004),
     case(T::IQ4_NL, T::Q8_0, E, D, 6.8e-2),
-    case(T::IQ4_XS, T::Q8_0, E, D, 6.8e-2),
+    case(T::IQ4_XS, T::Q8_K, E, D, 6.8e-2),
     case(
         T::TQ1_0,
-        T::Q8_0,
+        T::Q8_K,
         MAX_QUANTIZATION_TOTAL_ERROR_TERNARY,
         MAX_DOT_PRODUCT_ERROR_TERNARY,
         0.47,
     ),
     case(
         T::TQ2_0,
-        T::Q8_0,
+        T::Q8_K,
         MAX_QUANTIZATION_TOTAL_ERROR_TERNARY,
         MAX_DOT_PRODUCT_ERROR_TERNARY,
         0.47,
     ),
 ];
 
-// Silence "unused" for the limits only k-quant cases will use.
-const _: [f32; 3] = [
-    MAX_QUANTIZATION_TOTAL_ERROR_2BITS,
-    MAX_QUANTIZATION_TOTAL_ERROR_3BITS,
-    MAX_DOT_PRODUCT_ERROR_LOWBIT,
-];
+#[test]
+fn every_quantizable_type_has_error_bounds() {
+    for ty in bitsmith_engine::quant::QUANTIZABLE {
+        assert!(CASES.iter().any(|c| c.ty == *ty), "{ty} has no case");
+    }
+}
 
 /// `generate_data` in test-quantize-fns.cpp: `0.1 + amplitude*cosf(i + offset)` (the 0.1 is a
 /// double there, hence the f64 sum).
