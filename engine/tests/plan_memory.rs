@@ -269,3 +269,51 @@ fn k_quant_presets_fall_back_on_576_wide_rows() {
     // A rule-of-thumb 4.5 bpw (Q4_K's format) under-counts this model.
     assert!(w.bpw > 5.5, "{}", w.bpw);
 }
+
+#[test]
+fn kv_and_compute_match_what_llama_cpp_allocates() {
+    // Sizes llama.cpp reported for SmolLM2-135M Q4_1 on the CPU
+    // (scripts/plan_llama_memory.py writes the fixture).
+    #[derive(serde::Deserialize)]
+    struct Run {
+        ctx: u64,
+        ubatch: u64,
+        flash_attention: bool,
+        kv_mib: f64,
+        compute_mib: f64,
+        model_mib: f64,
+    }
+    #[derive(serde::Deserialize)]
+    struct F {
+        runs: Vec<Run>,
+    }
+    let f: F =
+        serde_json::from_str(include_str!("fixtures/plan/llama-cpp-memory-smollm2.json")).unwrap();
+    let m = find_model("smollm2-135m-instruct").unwrap().spec().unwrap();
+    let w = estimate_weights(&m, Preset::Q4_1, false).unwrap();
+    let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
+    assert_eq!(f.runs.len(), 6);
+    for r in &f.runs {
+        // Weights and KV cache: exact (llama.cpp prints two decimals).
+        assert!((mib(w.bytes) - r.model_mib).abs() < 0.005);
+        let kv = kv_cache(&m, r.ctx, 1, KvType::F16);
+        assert!((mib(kv.bytes) - r.kv_mib).abs() < 0.005, "ctx {}", r.ctx);
+        // Compute buffer: within 5 % (the estimate leaves out small per-node tensors).
+        let c = bitsmith_engine::plan::memory::compute_buffer(
+            &m,
+            r.ctx,
+            1,
+            r.ubatch,
+            r.flash_attention,
+        );
+        let rel = (mib(c.bytes) - r.compute_mib) / r.compute_mib;
+        assert!(
+            rel.abs() < 0.05,
+            "ctx {} fa {}: ours {:.2} MiB vs llama.cpp {} MiB",
+            r.ctx,
+            r.flash_attention,
+            mib(c.bytes),
+            r.compute_mib
+        );
+    }
+}

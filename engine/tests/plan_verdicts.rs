@@ -180,3 +180,34 @@ fn bad_inputs_are_errors() {
     let back: PlanRequest = serde_json::from_str(&json).unwrap();
     assert_eq!(plan(&back).unwrap(), plan(&req).unwrap());
 }
+
+#[test]
+fn this_device_from_a_browser_probe() {
+    use bitsmith_engine::plan::{BrowserProbe, device_from_probe};
+    let probe = BrowserProbe {
+        device_memory_gib: Some(8.0),
+        hardware_concurrency: Some(8),
+        adapter: Some("apple metal-3".into()),
+        max_storage_buffer_binding_size: Some(128 << 20),
+        measured_bandwidth_gbs: Some(60.0),
+        measured_gpu_tflops: Some(2.0),
+        ..BrowserProbe::default()
+    };
+    let dev = device_from_probe(&probe);
+    let mut req = request("llama-3.2-1b-instruct", "pixel-8", 4096);
+    req.device = dev;
+    req.options.presets = vec![Preset::Q8_0];
+    let r = plan(&req).unwrap();
+    let p = &r.presets[0];
+    // 8 GiB reported (a lower bound) × 0.75 for a desktop browser.
+    assert_eq!(r.usable_bytes, 6 << 30);
+    assert_eq!(p.verdict.fit, Fit::Fits);
+    // Measured figures: efficiency 0.9, not the datasheet defaults.
+    assert_eq!(p.speed.efficiency.bandwidth, 0.9);
+    // The tied 128256 × 2048 embedding in Q8_0 (267 MiB) needs more than one 128 MiB binding.
+    assert!(
+        p.warnings.iter().any(|w| w.contains("buffer limit")),
+        "{:?}",
+        p.warnings
+    );
+}

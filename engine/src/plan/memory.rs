@@ -161,20 +161,23 @@ pub struct ComputeEstimate {
     pub bytes: u64,
     pub ubatch: u64,
     pub logits_bytes: u64,
-    pub attention_scores_bytes: u64,
+    /// Score matrix plus KQ mask.
+    pub attention_bytes: u64,
     pub ffn_bytes: u64,
     pub residual_bytes: u64,
     pub formula: String,
 }
 
-/// Compute buffer ≈ max(logits, attention scores, FFN activations) + residual stream, in f32.
+/// Compute buffer ≈ max(logits, attention, FFN activations) + residual stream.
 ///
 /// ggml's graph allocator reuses memory between nodes, so the peak is the largest stage, not
 /// the sum. llama.cpp reserves the graph for a full micro-batch of outputs (`n_ubatch`, default
-/// 512) — logits `vocab × ubatch × 4 B`; without flash attention the score matrix is
-/// `n_heads × kv_cells × ubatch × 4 B` (flash attention tiles it away); the FFN holds gate and
-/// up activations `2 × ff × ubatch × 4 B`; the residual stream and its normed copy
-/// `2 × hidden × ubatch × 4 B` live throughout.
+/// 512) — logits `vocab × ubatch × 4 B`. The attention stage holds the KQ mask
+/// `kv_cells × ubatch` (f32, or f16 with flash attention) and, without flash attention, the
+/// score matrix `n_heads × kv_cells × ubatch × 4 B` (flash attention tiles it away). The FFN
+/// holds gate and up activations `2 × ff × ubatch × 4 B`; the residual stream and its normed
+/// copy `2 × hidden × ubatch × 4 B` live throughout. Checked against llama.cpp's reported
+/// "compute buffer size" for SmolLM2-135M on CPU (see `tests/plan_memory.rs`).
 pub fn compute_buffer(
     model: &ModelSpec,
     ctx: u64,
@@ -184,26 +187,30 @@ pub fn compute_buffer(
 ) -> ComputeEstimate {
     let ub = ubatch.min(ctx * batch).max(1);
     let logits = model.vocab * ub * 4;
-    let scores = if flash_attention {
-        0
+    let cells = ctx * batch;
+    let (scores, mask) = if flash_attention {
+        (0, cells * ub * 2)
     } else {
-        model.n_heads * ctx * batch * ub * 4
+        (model.n_heads * cells * ub * 4, cells * ub * 4)
     };
+    let attention = scores + mask;
     let ff = match &model.moe {
         Some(m) => (m.expert_ff * m.n_experts_used + m.shared_ff).max(model.intermediate),
         None => model.intermediate,
     };
     let ffn = 2 * ff * ub * 4;
     let residual = 2 * model.hidden * ub * 4;
-    let bytes = logits.max(scores).max(ffn) + residual;
+    let bytes = logits.max(attention).max(ffn) + residual;
     let scores_text = if flash_attention {
-        "attention scores 0 (flash attention)".to_string()
+        format!(
+            "attention: mask {cells} cells × {ub} × 2 B = {} (flash attention: no score matrix)",
+            format_bytes(attention)
+        )
     } else {
         format!(
-            "scores {} heads × {} cells × {ub} × 4 B = {}",
+            "attention: scores {} heads × {cells} cells × {ub} × 4 B + mask {cells} × {ub} × 4 B = {}",
             model.n_heads,
-            ctx * batch,
-            format_bytes(scores)
+            format_bytes(attention)
         )
     };
     let formula = format!(
@@ -218,7 +225,7 @@ pub fn compute_buffer(
         bytes,
         ubatch: ub,
         logits_bytes: logits,
-        attention_scores_bytes: scores,
+        attention_bytes: attention,
         ffn_bytes: ffn,
         residual_bytes: residual,
         formula,
@@ -278,10 +285,11 @@ mod tests {
     fn compute_buffer_llama3_8b_by_hand() {
         let m = ModelSpec::dense("m", 32, 4096, 32, 8, 14336, 128256, 8192, false);
         let c = compute_buffer(&m, 8192, 1, 512, false);
-        // scores 32 × 8192 × 512 × 4 = 512 MiB dominate logits (250.5 MiB); + residual 16 MiB.
-        assert_eq!(c.attention_scores_bytes, 512 << 20);
+        // scores 32 × 8192 × 512 × 4 = 512 MiB + mask 16 MiB dominate the logits (250.5 MiB);
+        // + residual 16 MiB.
+        assert_eq!(c.attention_bytes, (512 << 20) + (16 << 20));
         assert_eq!(c.logits_bytes, 128256 * 512 * 4);
-        assert_eq!(c.bytes, (512 << 20) + 2 * 4096 * 512 * 4);
+        assert_eq!(c.bytes, (528 << 20) + 2 * 4096 * 512 * 4);
         let fa = compute_buffer(&m, 8192, 1, 512, true);
         assert_eq!(fa.bytes, 128256 * 512 * 4 + 2 * 4096 * 512 * 4);
     }

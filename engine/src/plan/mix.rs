@@ -375,6 +375,19 @@ pub struct StoredTensor {
     pub row_len: u64,
 }
 
+/// The tensor list of a parsed GGUF header.
+pub fn stored_tensors(file: &crate::gguf::GgufFile) -> Vec<StoredTensor> {
+    file.tensors
+        .iter()
+        .map(|t| StoredTensor {
+            name: t.name.clone(),
+            ty: t.ggml_type,
+            elements: t.n_elements(),
+            row_len: t.row_len(),
+        })
+        .collect()
+}
+
 /// The role a GGUF tensor name plays (for files whose tensors are listed).
 pub fn classify_tensor_name(name: &str) -> TensorKind {
     if name == "token_embd.weight" {

@@ -915,6 +915,41 @@ impl ModelSpec {
     }
 }
 
+impl ModelSpec {
+    /// Builds a spec from a parsed GGUF header (a model in the library): its metadata, and its
+    /// tensor list to tell whether the output projection is tied.
+    pub fn from_gguf(file: &crate::gguf::GgufFile) -> Result<ModelSpec, PlanError> {
+        let has_output = file.tensors.iter().any(|t| t.name == "output.weight");
+        ModelSpec::from_gguf_metadata(&gguf_meta(file), Some(has_output))
+    }
+}
+
+/// A GGUF header's metadata reduced to [`MetaValue`]s.
+pub fn gguf_meta(file: &crate::gguf::GgufFile) -> BTreeMap<String, MetaValue> {
+    use crate::gguf::GgufValue as V;
+    file.metadata
+        .iter()
+        .filter_map(|(k, v)| {
+            let m = match v {
+                V::U8(x) => MetaValue::Int(i64::from(*x)),
+                V::I8(x) => MetaValue::Int(i64::from(*x)),
+                V::U16(x) => MetaValue::Int(i64::from(*x)),
+                V::I16(x) => MetaValue::Int(i64::from(*x)),
+                V::U32(x) => MetaValue::Int(i64::from(*x)),
+                V::I32(x) => MetaValue::Int(i64::from(*x)),
+                V::U64(x) => MetaValue::Int(i64::try_from(*x).ok()?),
+                V::I64(x) => MetaValue::Int(*x),
+                V::F32(x) => MetaValue::Float(f64::from(*x)),
+                V::F64(x) => MetaValue::Float(*x),
+                V::Bool(x) => MetaValue::Bool(*x),
+                V::String(x) => MetaValue::Str(x.clone()),
+                V::Array(a) => MetaValue::ArrayLen(a.len() as u64),
+            };
+            Some((k.clone(), m))
+        })
+        .collect()
+}
+
 const KNOWN_ARCHES: &[&str] = &[
     "llama",
     "mistral",
