@@ -10,7 +10,9 @@ Steps (all files under --workdir, reused across runs only if --keep is given):
      and tensor data byte for byte (plus whole-file equality);
   4. load Bitsmith's file with `llama_cpp.Llama` and greedily generate a few tokens (and the same
      with llama.cpp's file: with identical data the texts must match);
-  5. `bitsmith quantize f32.gguf Q4_1` and compare its tensor data with the shipped Q4_1 file.
+  5. Q4_K_M with a synthetic importance matrix (legacy .dat for bitsmith --imatrix, the same
+     values through llama_model_quantize_params.imatrix): tensor types and data compared;
+  6. `bitsmith quantize f32.gguf Q4_1` and compare its tensor data with the shipped Q4_1 file.
 
 Prints a JSON report on stdout (human notes on stderr) and exits 1 if any check failed,
 2 if a prerequisite (llama_cpp, gguf, the model, the binary) is missing.
@@ -39,13 +41,25 @@ def note(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
-def llama_quantize(src: Path, dst: Path, preset: str, nthread: int = 1) -> float:
-    """Runs llama.cpp's llama_model_quantize; returns seconds."""
+def llama_quantize(src: Path, dst: Path, preset: str, nthread: int = 1, imatrix: dict | None = None) -> float:
+    """Runs llama.cpp's llama_model_quantize; returns seconds. `imatrix`: name -> list of floats."""
     import llama_cpp
 
     params = llama_cpp.llama_model_quantize_default_params()
     params.nthread = nthread
     params.ftype = FTYPES[preset]
+    keep = []  # ctypes buffers must outlive the call
+    if imatrix:
+        entries = (llama_cpp.llama_model_imatrix_data * (len(imatrix) + 1))()
+        for i, (name, values) in enumerate(sorted(imatrix.items())):
+            buf = (ctypes.c_float * len(values))(*values)
+            keep.append(buf)
+            entries[i].name = name.encode()
+            entries[i].data = ctypes.cast(buf, ctypes.POINTER(ctypes.c_float))
+            entries[i].size = len(values)
+        entries[len(imatrix)].name = None
+        keep.append(entries)
+        params.imatrix = entries
     t0 = time.perf_counter()
     rc = llama_cpp.llama_model_quantize(str(src).encode(), str(dst).encode(), ctypes.byref(params))
     dt = time.perf_counter() - t0
@@ -123,6 +137,35 @@ def compare_files(ours: Path, theirs: Path) -> dict:
         and not type_diff and not shape_diff and not data_diff
     )
     return rep
+
+
+def synthetic_imatrix(f32: Path) -> dict:
+    """Deterministic positive importance weights for every 2-D weight but token_embd (which
+    llama.cpp quantizes without an imatrix anyway), like an imatrix of SmolLM2 would hold."""
+    import numpy as np
+
+    rng = np.random.default_rng(1234)
+    out = {}
+    for t in read(f32).tensors:
+        if len(t.shape) >= 2 and t.name.endswith(".weight") and t.name != "token_embd.weight":
+            out[t.name] = [float(x) for x in rng.gamma(2.0, 0.5, int(t.shape[0])).astype(np.float32)]
+    return out
+
+
+def write_legacy_imatrix(path: Path, imatrix: dict, dataset: str = "synthetic") -> None:
+    """llama-imatrix's legacy .dat layout (tools/imatrix/imatrix.cpp, save_imatrix_legacy) with
+    ncall = 1, so the importance llama-quantize derives (value / ncall) is the value itself."""
+    import struct
+
+    with open(path, "wb") as f:
+        f.write(struct.pack("<i", len(imatrix)))
+        for name, values in sorted(imatrix.items()):
+            b = name.encode()
+            f.write(struct.pack("<i", len(b)) + b)
+            f.write(struct.pack("<ii", 1, len(values)))
+            f.write(struct.pack(f"<{len(values)}f", *values))
+        d = dataset.encode()
+        f.write(struct.pack("<ii", 1, len(d)) + d)
 
 
 def compare_data_only(ours: Path, reference: Path) -> dict:
@@ -213,6 +256,31 @@ def main() -> int:
              f" files identical {rep['files_identical']}, text {rep['text_bitsmith']!r})")
         for p in (ours, theirs):
             p.unlink(missing_ok=True)
+
+    note("interop: Q4_K_M with an importance matrix")
+    im = synthetic_imatrix(f32)
+    im_path = work / "synthetic.imatrix.dat"
+    write_legacy_imatrix(im_path, im)
+    ours, theirs = work / "bitsmith-imatrix.gguf", work / "llama-imatrix.gguf"
+    run_bitsmith(args.bitsmith, "quantize", str(f32), str(ours), "Q4_K_M", "--imatrix", str(im_path),
+                 "--threads", str(args.threads))
+    llama_quantize(f32, theirs, "Q4_K_M", 1, im)
+    rep = compare_data_only(ours, theirs)
+    # llama-quantize (the CLI) records quantize.imatrix.* keys; the library call does not.
+    keys = [k for k in read(ours).fields if k.startswith("quantize.imatrix.")]
+    rep["imatrix_keys"] = keys
+    rep["ok"] = rep["ok"] and keys == [
+        "quantize.imatrix.file", "quantize.imatrix.dataset", "quantize.imatrix.entries_count",
+        "quantize.imatrix.chunks_count"]
+    plain = work / "bitsmith-plain.gguf"
+    run_bitsmith(args.bitsmith, "quantize", str(f32), str(plain), "Q4_K_M", "--threads", str(args.threads))
+    rep["imatrix_changes_output"] = not compare_data_only(ours, plain)["ok"]
+    rep["ok"] = rep["ok"] and rep["imatrix_changes_output"]
+    report["imatrix_q4_k_m"] = rep
+    report["ok"] &= rep["ok"]
+    note(f"interop: imatrix Q4_K_M: {'OK' if rep['ok'] else 'MISMATCH'}")
+    for p in (ours, theirs, plain, im_path):
+        p.unlink(missing_ok=True)
 
     note("interop: F32 -> Q4_1 round trip vs the shipped Q4_1 file")
     q41 = work / "bitsmith-Q4_1.gguf"

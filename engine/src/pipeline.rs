@@ -36,6 +36,7 @@ use std::collections::HashMap;
 
 use crate::GgmlType;
 use crate::gguf::{GgufError, GgufFile, GgufValue, GgufWriter, TensorInfo};
+use crate::model::ModelDesc;
 use crate::preset::{
     ModelInfo, PlanError, Preset, QuantOptions, QuantPlan, Reason, TensorDecision, TensorSpec,
     llama_tensor_order, plan_quantization, tensor_bytes,
@@ -108,6 +109,24 @@ impl SourceModel {
         SourceModel {
             metadata: file.metadata.clone(),
             tensors: file
+                .tensors
+                .iter()
+                .map(|t| TensorSpec {
+                    name: t.name.clone(),
+                    shape: t.dims.clone(),
+                    ty: t.ggml_type,
+                })
+                .collect(),
+        }
+    }
+
+    /// The model in an engine [`ModelDesc`] (a GGUF header or a mapped safetensors folder):
+    /// its metadata and its tensors with the types [`ModelDesc::tensor_bytes`] produces, so a
+    /// safetensors folder quantizes like llama.cpp's converter output would.
+    pub fn from_desc(desc: &ModelDesc) -> SourceModel {
+        SourceModel {
+            metadata: desc.metadata.clone(),
+            tensors: desc
                 .tensors
                 .iter()
                 .map(|t| TensorSpec {
@@ -369,6 +388,22 @@ impl QuantizeJob {
                 }
             }
         }
+        // Known up front, so callers can warn before the run ("did not find weights for …").
+        let missing_imatrix = match &imatrix {
+            Some(im) => plan
+                .tensors
+                .iter()
+                .filter(|d| d.converts() && !im.contains_key(&d.name))
+                .map(|d| d.name.clone())
+                .collect(),
+            None => Vec::new(),
+        };
+        // Size mismatches fail before any output is produced (llama.cpp fails mid-run).
+        if let Some(im) = &imatrix {
+            for d in plan.tensors.iter().filter(|d| d.converts()) {
+                imatrix_for(Some(im), d)?;
+            }
+        }
         let metadata = output_metadata(&source.metadata, plan.ftype, &opts.extra_metadata);
         let infos = plan
             .tensors
@@ -395,7 +430,7 @@ impl QuantizeJob {
             output_done: 0,
             converted: 0,
             copied: 0,
-            missing_imatrix: Vec::new(),
+            missing_imatrix,
         };
         job.skip_empty();
         Ok(job)
@@ -468,7 +503,7 @@ impl QuantizeJob {
             .get(step)
             .ok_or(PipelineError::UnexpectedData)?;
         let imatrix = if d.converts() {
-            imatrix_for(self.imatrix.as_ref(), d, &mut self.missing_imatrix)?
+            imatrix_for(self.imatrix.as_ref(), d)?
         } else {
             None
         };
@@ -552,13 +587,11 @@ impl QuantizeJob {
 fn imatrix_for(
     imatrix: Option<&ImatrixData>,
     d: &TensorDecision,
-    missing: &mut Vec<String>,
 ) -> Result<Option<Vec<f32>>, PipelineError> {
     let Some(im) = imatrix else {
         return Ok(None);
     };
     let Some(w) = im.get(&d.name) else {
-        missing.push(d.name.clone());
         return Ok(None);
     };
     let ne0 = d.shape.first().copied().unwrap_or(1) as usize;
@@ -1073,6 +1106,12 @@ mod tests {
         )
         .unwrap();
         assert_eq!(p.tensor_data(&with, i).unwrap(), &want[..]);
+
+        let hdr = GgufFile::parse(&file).unwrap();
+        let src = SourceModel::from_gguf(&hdr);
+        let job =
+            QuantizeJob::new(&src, q4km(&src), Some(im.clone()), JobOptions::default()).unwrap();
+        assert_eq!(job.missing_imatrix(), ["token_embd.weight"]);
 
         let mut bad = im.clone();
         bad.insert("blk.0.attn_q.weight".into(), vec![1.0; 100]);

@@ -468,3 +468,148 @@ fn dequantize_to_f32_and_f16() {
     let (oh, _) = parse(&out);
     assert!(oh.tensors.iter().all(|t| t.ggml_type == GgmlType::F32));
 }
+
+/// A Hugging Face folder quantizes exactly like the GGUF llama.cpp's converter makes of it
+/// (the fixture's `expected.gguf`), up to `general.name`, which the converter took from its
+/// command line.
+#[test]
+fn safetensors_folder_quantizes_like_its_converted_gguf() {
+    let dir = scratch("folder");
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/safetensors");
+    for model in ["tiny_llama", "tiny_llama_sharded", "tiny_qwen2"] {
+        let folder = fixtures.join(model);
+        let from_folder = dir.join(format!("{model}-folder.gguf"));
+        let from_gguf = dir.join(format!("{model}-gguf.gguf"));
+        let o = run(&[
+            "quantize",
+            folder.to_str().unwrap(),
+            from_folder.to_str().unwrap(),
+            "Q8_0",
+        ]);
+        ok(&o);
+        ok(&run(&[
+            "quantize",
+            folder.join("expected.gguf").to_str().unwrap(),
+            from_gguf.to_str().unwrap(),
+            "Q8_0",
+        ]));
+        let (a, ab) = parse(&from_folder);
+        let (b, bb) = parse(&from_gguf);
+        assert_eq!(a.tensors, b.tensors, "{model}");
+        for i in 0..a.tensors.len() {
+            assert_eq!(a.tensor_data(&ab, i), b.tensor_data(&bb, i), "{model}");
+        }
+        let differing: Vec<&str> = a
+            .metadata
+            .iter()
+            .zip(&b.metadata)
+            .filter(|(x, y)| x != y)
+            .map(|(x, _)| x.0.as_str())
+            .collect();
+        assert_eq!(a.metadata.len(), b.metadata.len(), "{model}");
+        assert!(
+            differing.iter().all(|k| *k == "general.name"),
+            "{model}: {differing:?}"
+        );
+    }
+    assert_error(
+        &run(&["quantize", dir.to_str().unwrap(), "x.gguf", "Q8_0"]),
+        "no config.json",
+    );
+}
+
+#[test]
+fn imatrix_is_applied_and_recorded() {
+    use bitsmith_engine::imatrix::{Imatrix, ImatrixEntry, ImatrixFormat};
+    use std::collections::BTreeMap;
+
+    let dir = scratch("imatrix");
+    let src = dir.join("f32.gguf");
+    write_model(&src, 256, GgmlType::F32);
+    let (sh, sbytes) = parse(&src);
+    // Importance for every 2-D weight but blk.1.ffn_up (reported missing).
+    let mut entries = BTreeMap::new();
+    for t in &sh.tensors {
+        if t.dims.len() == 2 && t.name.starts_with("blk.") && t.name != "blk.1.ffn_up.weight" {
+            let sums = (0..t.dims[0]).map(|i| 0.5 + (i % 5) as f32).collect();
+            entries.insert(
+                t.name.clone(),
+                ImatrixEntry {
+                    sums,
+                    counts: vec![1],
+                },
+            );
+        }
+    }
+    let im = Imatrix {
+        format: ImatrixFormat::Legacy,
+        entries,
+        datasets: vec!["calibration.txt".into()],
+        chunk_count: 7,
+        chunk_size: 0,
+        has_metadata: true,
+    };
+    let im_path = dir.join("m.imatrix");
+    std::fs::write(&im_path, im.write_legacy().unwrap()).unwrap();
+    let out = dir.join("q.gguf");
+    let o = run(&[
+        "quantize",
+        src.to_str().unwrap(),
+        out.to_str().unwrap(),
+        "Q4_K_M",
+        "--imatrix",
+        im_path.to_str().unwrap(),
+    ]);
+    ok(&o);
+    assert!(
+        stderr(&o).contains("blk.1.ffn_up.weight: no importance data"),
+        "{}",
+        stderr(&o)
+    );
+    let (oh, obytes) = parse(&out);
+    let kv = |k: &str| oh.get(k).cloned();
+    assert_eq!(
+        kv("quantize.imatrix.file").and_then(|v| v.as_str().map(String::from)),
+        Some(im_path.display().to_string())
+    );
+    assert_eq!(
+        kv("quantize.imatrix.dataset").and_then(|v| v.as_str().map(String::from)),
+        Some("calibration.txt".into())
+    );
+    assert_eq!(
+        kv("quantize.imatrix.entries_count").and_then(|v| v.as_u32()),
+        Some(11)
+    );
+    assert_eq!(
+        kv("quantize.imatrix.chunks_count").and_then(|v| v.as_u32()),
+        Some(7)
+    );
+    let importance = im.importance();
+    for (i, t) in oh.tensors.iter().enumerate() {
+        let (si, st) = sh.tensor(&t.name).unwrap();
+        if st.ggml_type == t.ggml_type {
+            continue;
+        }
+        let ncols = st.dims[0] as usize;
+        let vals = floats(GgmlType::F32, sh.tensor_data(&sbytes, si).unwrap(), ncols);
+        let got = oh.tensor_data(&obytes, i).unwrap();
+        let mut want = vec![0u8; got.len()];
+        let w = importance.get(&t.name).map(Vec::as_slice);
+        quant::quantize_rows(t.ggml_type, &vals, ncols, &mut want, w).unwrap();
+        assert!(want == got, "{}", t.name);
+    }
+    // A truncated imatrix is a clear error.
+    let bad = dir.join("bad.imatrix");
+    std::fs::write(&bad, [1u8, 0, 0]).unwrap();
+    assert_error(
+        &run(&[
+            "quantize",
+            src.to_str().unwrap(),
+            out.to_str().unwrap(),
+            "Q4_K_M",
+            "--imatrix",
+            bad.to_str().unwrap(),
+        ]),
+        "bad.imatrix",
+    );
+}

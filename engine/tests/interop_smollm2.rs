@@ -4,8 +4,9 @@
 //! The script dequantizes the shipped Q4_1 GGUF to F32 with `bitsmith dequantize`, quantizes it
 //! to Q8_0, Q4_K_M and Q2_K with both `bitsmith quantize` and llama.cpp's `llama_model_quantize`
 //! (llama-cpp-python 0.3.36, nthread=1), compares the files (metadata, tensor order, types,
-//! data), loads Bitsmith's files in `llama_cpp.Llama` and generates text, and checks that F32 →
-//! Q4_1 reproduces the shipped file's tensor data.
+//! data), loads Bitsmith's files in `llama_cpp.Llama` and generates text, repeats Q4_K_M with a
+//! synthetic importance matrix, and checks that F32 → Q4_1 reproduces the shipped file's tensor
+//! data.
 //!
 //! Needs the model (`scripts/fetch_test_models.sh`: `$BITSMITH_MODELS` or
 //! `~/.cache/bitsmith/models/`) and a Python with `llama_cpp`, `gguf` and `numpy`
@@ -98,6 +99,16 @@ fn bitsmith_matches_llama_cpp_on_smollm2() {
     let types = &report["types"]["Q4_K_M"]["types"];
     assert!(types["Q5_0"].as_u64().unwrap_or(0) > 0, "{types}");
     assert!(types["Q6_K"].as_u64().unwrap_or(0) > 0, "{types}");
+    // With an importance matrix (same values through --imatrix and llama's params.imatrix).
+    let im = &report["imatrix_q4_k_m"];
+    assert_eq!(
+        im["type_mismatches"],
+        serde_json::json!({}),
+        "imatrix types"
+    );
+    assert_eq!(im["data_mismatches"], serde_json::json!({}), "imatrix data");
+    assert_eq!(im["imatrix_changes_output"], true, "imatrix must matter");
+    assert_eq!(im["ok"], true, "imatrix Q4_K_M");
     assert_eq!(report["q4_1_round_trip"]["ok"], true, "Q4_1 round trip");
     assert!(out.status.success(), "script failed:\n{stderr}");
 }

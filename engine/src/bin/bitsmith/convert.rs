@@ -8,7 +8,11 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use bitsmith_engine::GgmlType;
-use bitsmith_engine::pipeline::{JobOptions, JobSummary, QuantizeJob, SourceModel, run_job};
+use bitsmith_engine::gguf::GgufValue;
+use bitsmith_engine::imatrix::Imatrix;
+use bitsmith_engine::pipeline::{
+    ImatrixData, JobOptions, JobSummary, QuantizeJob, SourceModel, run_job,
+};
 use bitsmith_engine::preset::{Preset, QuantOptions, QuantPlan, TensorTypeOverride};
 use bitsmith_engine::progress::{CancelToken, Progress, ProgressSink};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -22,7 +26,8 @@ const CHUNK_BYTES: usize = 16 << 20;
 
 #[derive(clap::Args)]
 pub struct QuantizeArgs {
-    /// Input: a GGUF file.
+    /// Input: a GGUF file, or a Hugging Face model folder (config.json, tokenizer.json,
+    /// *.safetensors; Llama/Mistral/Qwen2), converted like llama.cpp's convert_hf_to_gguf.py.
     pub input: PathBuf,
     /// Output GGUF file.
     pub output: PathBuf,
@@ -47,7 +52,7 @@ pub struct QuantizeArgs {
     /// Keep output.weight in its source type.
     #[arg(long)]
     pub leave_output_tensor: bool,
-    /// Importance matrix file (not supported by this build yet).
+    /// Importance matrix from llama-imatrix (GGUF or legacy .dat).
     #[arg(long, value_name = "FILE")]
     pub imatrix: Option<PathBuf>,
     /// Worker threads (default: all cores). The output is the same for any value.
@@ -102,11 +107,15 @@ fn default_threads() -> usize {
 }
 
 pub fn run_quantize(args: QuantizeArgs) -> Result<(), String> {
-    if args.imatrix.is_some() {
-        return Err("--imatrix is not supported by this build yet".into());
-    }
     let input = Input::open(&args.input)?;
     let source = input.source_model();
+    let (imatrix, extra_metadata) = match &args.imatrix {
+        Some(path) => {
+            let (data, kv) = load_imatrix(path)?;
+            (Some(data), kv)
+        }
+        None => (None, Vec::new()),
+    };
     let opts = QuantOptions {
         preset: args.preset,
         overrides: args.tensor_type.clone(),
@@ -114,7 +123,7 @@ pub fn run_quantize(args: QuantizeArgs) -> Result<(), String> {
         token_embedding_type: args.token_embedding_type,
         pure: args.pure,
         leave_output_tensor: args.leave_output_tensor,
-        has_imatrix: false,
+        has_imatrix: imatrix.is_some(),
     };
     let plan = source
         .plan(&opts)
@@ -124,11 +133,52 @@ pub fn run_quantize(args: QuantizeArgs) -> Result<(), String> {
         input,
         &source,
         plan,
-        &args.output,
-        threads,
-        args.json,
-        args.verbose,
+        Job {
+            output: &args.output,
+            threads,
+            imatrix,
+            extra_metadata,
+            json_out: args.json,
+            verbose: args.verbose,
+        },
     )
+}
+
+/// Reads an imatrix file and returns its importance weights plus the metadata llama-quantize
+/// records about it (`quantize.imatrix.*`, set as KV overrides in `tools/quantize/quantize.cpp`:
+/// the file name and first dataset cut to 127 bytes, the entry count, the chunk count if known).
+fn load_imatrix(path: &Path) -> Result<(ImatrixData, Vec<(String, GgufValue)>), String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let im = Imatrix::parse(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+    let data = im.importance();
+    let clip = |s: &str| -> String {
+        let mut end = s.len().min(127);
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        s[..end].to_string()
+    };
+    let mut kv = vec![(
+        "quantize.imatrix.file".to_string(),
+        GgufValue::String(clip(&path.display().to_string())),
+    )];
+    if let Some(ds) = im.datasets.first() {
+        kv.push((
+            "quantize.imatrix.dataset".to_string(),
+            GgufValue::String(clip(ds)),
+        ));
+    }
+    kv.push((
+        "quantize.imatrix.entries_count".to_string(),
+        GgufValue::U32(data.len() as u32),
+    ));
+    if im.chunk_count > 0 {
+        kv.push((
+            "quantize.imatrix.chunks_count".to_string(),
+            GgufValue::U32(im.chunk_count),
+        ));
+    }
+    Ok((data, kv))
 }
 
 pub fn run_dequantize(args: DequantizeArgs) -> Result<(), String> {
@@ -142,11 +192,25 @@ pub fn run_dequantize(args: DequantizeArgs) -> Result<(), String> {
         input,
         &source,
         plan,
-        &args.output,
-        threads,
-        args.json,
-        false,
+        Job {
+            output: &args.output,
+            threads,
+            imatrix: None,
+            extra_metadata: Vec::new(),
+            json_out: args.json,
+            verbose: false,
+        },
     )
+}
+
+/// What to run besides the plan.
+struct Job<'a> {
+    output: &'a Path,
+    threads: usize,
+    imatrix: Option<ImatrixData>,
+    extra_metadata: Vec<(String, GgufValue)>,
+    json_out: bool,
+    verbose: bool,
 }
 
 /// Runs a plan and reports. Warnings go to stderr one per line (`bitsmith: warning: …`).
@@ -154,16 +218,24 @@ fn execute(
     mut input: Input,
     source: &SourceModel,
     plan: QuantPlan,
-    output: &Path,
-    threads: usize,
-    json_out: bool,
-    verbose: bool,
+    job: Job<'_>,
 ) -> Result<(), String> {
+    let Job {
+        output,
+        threads,
+        imatrix,
+        extra_metadata,
+        json_out,
+        verbose,
+    } = job;
     if same_file(&input.path, output) {
         return Err(format!(
             "{}: output would overwrite the input",
             output.display()
         ));
+    }
+    for w in &input.warnings {
+        eprintln!("bitsmith: warning: {w}");
     }
     for w in &plan.warnings {
         eprintln!("bitsmith: warning: {}", w.message);
@@ -183,13 +255,20 @@ fn execute(
     let job = QuantizeJob::new(
         source,
         plan.clone(),
-        None,
+        imatrix,
         JobOptions {
             threads,
+            extra_metadata,
             ..JobOptions::default()
         },
     )
     .map_err(|e| e.to_string())?;
+    // llama.cpp logs "did not find weights for …" for these and goes on without.
+    for name in job.missing_imatrix() {
+        eprintln!(
+            "bitsmith: warning: {name}: no importance data in the imatrix; quantized without"
+        );
+    }
 
     let partial = partial_path(output);
     let file = File::create(&partial).map_err(|e| format!("{}: {e}", partial.display()))?;
@@ -208,8 +287,9 @@ fn execute(
         CHUNK_BYTES,
     );
     let finished = result.map_err(|e| e.to_string()).and_then(|summary| {
+        // No fsync, like llama-quantize: the rename only guarantees that OUTPUT never holds a
+        // partial file from a failed or interrupted run of this process.
         out.flush()
-            .and_then(|_| out.get_ref().sync_all())
             .map_err(|e| format!("{}: {e}", partial.display()))?;
         std::fs::rename(&partial, output).map_err(|e| format!("{}: {e}", output.display()))?;
         Ok(summary)
@@ -223,6 +303,7 @@ fn execute(
         }
     };
     let seconds = started.elapsed().as_secs_f64();
+
     report(
         &input.path,
         output,

@@ -2,7 +2,7 @@
 //! CI pipelines and models too big for a browser tab.
 //!
 //! Subcommands: `inspect` (header, metadata, tensor table), `quantize` (llama.cpp presets and
-//! overrides), `dequantize` (back to F32/F16). Every failure prints one line
+//! overrides), `dequantize` (back to F32/F16), `plan` (fit/speed/cost, `plan.rs`). Every failure prints one line
 //! `bitsmith: error: …` on stderr and exits non-zero (2 for usage errors, 1 otherwise).
 //!
 //! The engine library is sans-IO; this binary does the file I/O around it. On wasm32 there is
@@ -17,6 +17,8 @@ mod convert;
 mod input;
 #[cfg(not(target_arch = "wasm32"))]
 mod inspect;
+#[cfg(not(target_arch = "wasm32"))]
+mod plan;
 
 #[cfg(not(target_arch = "wasm32"))]
 fn main() {
@@ -27,7 +29,7 @@ fn main() {
 mod native {
     use clap::{Parser, Subcommand};
 
-    use crate::{convert, inspect};
+    use crate::{convert, inspect, plan};
 
     #[derive(Parser)]
     #[command(
@@ -48,6 +50,8 @@ mod native {
         Quantize(convert::QuantizeArgs),
         /// Convert every quantized tensor of a GGUF file back to F32 (or F16).
         Dequantize(convert::DequantizeArgs),
+        /// Will a model fit and how fast will it run: memory, speed and cost per preset.
+        Plan(plan::PlanArgs),
     }
 
     pub fn main() {
@@ -78,6 +82,7 @@ mod native {
             Command::Inspect(a) => inspect::run(a),
             Command::Quantize(a) => convert::run_quantize(a),
             Command::Dequantize(a) => convert::run_dequantize(a),
+            Command::Plan(a) => plan::run(a),
         };
         if let Err(msg) = result {
             fail(1, &msg);
