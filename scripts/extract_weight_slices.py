@@ -62,7 +62,10 @@ ROW_SLICES = [
 # Tokens whose embedding rows are shipped (token_embd is tied to the output head).
 EMBED_TOKENS = ["Ġthe", "Ġcat", "Ġdog", "Ġking", "Ġqueen", "Ġman", "Ġwoman", "Ġweight"]
 OUTLIER_ROWS = 8  # rows shipped around the largest-magnitude ffn_down weight
-SIZE_LIMIT = 400_000  # bytes, all .f16 files together
+SIZE_LIMIT = 400_000  # bytes, all shipped weight files together
+TEXT_PATH = Path("/usr/share/common-licenses/GPL-3")  # Debian; the evaluation text
+IMATRIX_TOKENS = 512
+HESSIAN_COLS = (464, 496)  # input columns of blk.0 attention whose second moments ship
 
 
 def find_model(explicit: str | None) -> Path:
@@ -171,7 +174,50 @@ def extract(model: Model, out: Path) -> list[dict]:
          "are the tokens ('Ġ' marks a leading space).",
          row_labels=[t.replace("Ġ", " ") for t in EMBED_TOKENS])
 
-    total = sum((out / s["file"]).stat().st_size for s in slices)
+    # Importance ("imatrix"): mean of x^2 per input column of each slice's matrix, over the
+    # same text the measurements use, as llama-imatrix accumulates it. Shipped as f32 vectors.
+    tokens = np.array(bpe_tokenizer(model)(TEXT_PATH.read_text())[:IMATRIX_TOKENS])
+    input_of = {"attn_q": "attn_in", "attn_k": "attn_in", "attn_v": "attn_in",
+                "attn_output": "attn_output_in", "ffn_gate": "ffn_in", "ffn_up": "ffn_in",
+                "ffn_down": "ffn_down_in"}
+    wanted = {(s["layer"], input_of[s["kind"]]) for s in slices if s["layer"] is not None}
+    sums: dict = {}
+
+    def hook(layer, name, x):
+        if (layer, name) in wanted:
+            sums[(layer, name)] = (x.astype(np.float64) ** 2).mean(axis=0)
+        if (layer, name) == (0, "attn_in"):
+            blk = x[:, HESSIAN_COLS[0]:HESSIAN_COLS[1]].astype(np.float64)
+            sums["hessian"] = blk.T @ blk / blk.shape[0]
+
+    Forward(model).logprobs(tokens, hook=hook)
+    for s in slices:
+        if s["layer"] is None:
+            continue
+        imp = sums[(s["layer"], input_of[s["kind"]])].astype("<f4")
+        assert imp.shape[0] == s["cols"]
+        name = f"{s['id']}.imatrix.f32"
+        (out / name).write_bytes(imp.tobytes())
+        s["importance_file"] = name
+        srt = np.sort(imp)[::-1]
+        s["importance_note"] = (
+            f"mean x^2 per input column over {len(tokens)} tokens; the top 1% of columns hold "
+            f"{100 * srt[:max(1, len(srt) // 100)].sum() / srt.sum():.1f}% of the total, the largest is "
+            f"{srt[0] / np.median(imp):.0f}x the median")
+
+    # Second moment E[x xᵀ] of a 32-column window of layer 0's attention input (the GPTQ
+    # "Hessian" up to a factor 2), for the QUBO rounding widget: it couples the rounding
+    # decisions of neighbouring weights. The window holds the two most important columns.
+    h = sums["hessian"].astype("<f4")
+    (out / "blk0.attn_q.hessian.f32").write_bytes(h.tobytes())
+    for s in slices:
+        if s["id"] == "blk0.attn_q":
+            s["hessian"] = {"file": "blk0.attn_q.hessian.f32", "col_start": HESSIAN_COLS[0],
+                            "size": HESSIAN_COLS[1] - HESSIAN_COLS[0]}
+
+    total = (out / "blk0.attn_q.hessian.f32").stat().st_size + \
+        sum((out / s["file"]).stat().st_size for s in slices) + \
+        sum((out / s["importance_file"]).stat().st_size for s in slices if "importance_file" in s)
     if total > SIZE_LIMIT:
         sys.exit(f"slices take {total} bytes, over the {SIZE_LIMIT}-byte budget")
     manifest = {
@@ -262,8 +308,12 @@ class Forward:
         out[..., 1::2] = x0 * sin + x1 * cos
         return out
 
-    def logprobs(self, tokens, W=None):
+    def logprobs(self, tokens, W=None, hook=None):
+        """Log-probabilities of the next token at every position. `hook(layer, name, x)`, if
+        given, sees the input of every matrix multiply (name = attn_in, attn_output_in,
+        ffn_in, ffn_down_in)."""
         W = self.weights if W is None else W
+        hook = hook or (lambda layer, name, x: None)
         T = len(tokens)
         x = W["token_embd.weight"][tokens]
         pos = np.arange(T, dtype=np.float64)
@@ -272,6 +322,7 @@ class Forward:
         for i in range(self.n_layer):
             p = f"blk.{i}."
             h = self.rms(x, W[p + "attn_norm.weight"])
+            hook(i, "attn_in", h)
             q = (h @ W[p + "attn_q.weight"].T).reshape(T, self.n_head, hd).transpose(1, 0, 2)
             k = (h @ W[p + "attn_k.weight"].T).reshape(T, self.n_kv, hd).transpose(1, 0, 2)
             v = (h @ W[p + "attn_v.weight"].T).reshape(T, self.n_kv, hd).transpose(1, 0, 2)
@@ -282,11 +333,15 @@ class Forward:
             s = np.exp(s - s.max(-1, keepdims=True))
             s /= s.sum(-1, keepdims=True)
             a = (s @ v).transpose(1, 0, 2).reshape(T, -1)
+            hook(i, "attn_output_in", a)
             x = x + a @ W[p + "attn_output.weight"].T
             h = self.rms(x, W[p + "ffn_norm.weight"])
+            hook(i, "ffn_in", h)
             g = h @ W[p + "ffn_gate.weight"].T
             u = h @ W[p + "ffn_up.weight"].T
-            x = x + ((g / (1 + np.exp(-g))) * u) @ W[p + "ffn_down.weight"].T
+            act = (g / (1 + np.exp(-g))) * u
+            hook(i, "ffn_down_in", act)
+            x = x + act @ W[p + "ffn_down.weight"].T
         x = self.rms(x, W["output_norm.weight"])
         logits = x @ W["token_embd.weight"].T  # tied output head
         logits -= logits.max(-1, keepdims=True)
@@ -354,11 +409,24 @@ def binarize(w: np.ndarray, group: int) -> np.ndarray:
     return (np.where(g >= 0, 1.0, -1.0) * alpha).reshape(rows, cols)
 
 
+def ternary_absmean(w: np.ndarray, group: int | None) -> np.ndarray:
+    """BitNet b1.58's weight rounding: scale by the mean |w| (per tensor when group is None,
+    else per group of a row), round to {-1, 0, 1}, scale back."""
+    w64 = w.astype(np.float64)
+    if group is None:
+        gamma = np.abs(w64).mean() + 1e-8
+        return (np.clip(np.rint(w64 / gamma), -1, 1) * gamma).astype(np.float32)
+    rows, cols = w.shape
+    g = w64.reshape(rows, cols // group, group)
+    gamma = np.abs(g).mean(-1, keepdims=True) + 1e-8
+    return (np.clip(np.rint(g / gamma), -1, 1) * gamma).reshape(rows, cols).astype(np.float32)
+
+
 MATRIX_KINDS = ["attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down"]
 
 
 def measure(model: Model, out: Path, n_tokens: int) -> None:
-    text_path = Path("/usr/share/common-licenses/GPL-3")
+    text_path = TEXT_PATH
     text = text_path.read_text()
     encode = bpe_tokenizer(model)
     tokens = np.array(encode(text)[:n_tokens])
@@ -423,6 +491,20 @@ def measure(model: Model, out: Path, n_tokens: int) -> None:
                   "bpw": round(bits + (16 if sym else 32) / (group if group != 576 else 576), 3)})
         results["all_matrices"].append(r)
         print("all", r, flush=True)
+
+    # Post-training ternary and binary rounding of an ordinary model (what BitNet avoids by
+    # training with the rounding in the loop).
+    results["extreme"] = []
+    for label, fn, bpw in [
+        ("ternary absmean, per tensor", lambda w: ternary_absmean(w, None), 1.585),
+        ("ternary absmean, per row", lambda w: ternary_absmean(w, w.shape[1]), 1.61),
+        ("ternary absmean, groups of 32", lambda w: ternary_absmean(w, 32), 2.085),
+        ("binary sign x mean|w|, groups of 32", lambda w: binarize(w.astype(np.float64), 32).astype(np.float32), 1.5),
+    ]:
+        r = score(with_replaced(lambda n, w: fn(w) if is_matrix(n) else None))
+        r.update({"label": label, "bpw": bpw})
+        results["extreme"].append(r)
+        print("extreme", r, flush=True)
 
     for kind in MATRIX_KINDS:
         r = score(with_replaced(lambda n, w: rtn(w, 2, 32, False) if is_matrix(n, [kind]) else None))

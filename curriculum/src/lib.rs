@@ -397,6 +397,10 @@ pub enum Widget {
         /// Rtn only.
         symmetric: bool,
         method: QuantMethod,
+        /// Weight the error by the slice's input importance ([`WeightSlice::importance_file`])
+        /// and, for ggml methods, pass it to the quantizer as its imatrix. Show both the plain
+        /// and the importance-weighted error.
+        use_importance: bool,
     },
     /// Quantize a slice at every bit width in `bits` and plot reconstruction error against bits
     /// per weight; optionally overlay the whole-model curve measured offline.
@@ -433,8 +437,11 @@ pub enum Widget {
         view: SensitivityView,
         table: MeasuredTable,
     },
-    /// A leaky integrate-and-fire neuron driven by an input current; shows the membrane
-    /// potential, spikes and spike count (research lesson).
+    /// A leaky integrate-and-fire neuron driven by a constant input; shows the membrane
+    /// potential, spikes and spike count (research lesson). Model (also in
+    /// `content/README.md`): Euler steps of 1 ms, `V ← V + (−V/τ + input)`, spike and reset to 0
+    /// when `V ≥ threshold`. It fires iff `input·τ > threshold`, with period
+    /// `τ·ln(input·τ / (input·τ − threshold))` in the continuous limit.
     SpikingNeuron {
         /// Membrane time constant in ms.
         tau_ms: f64,
@@ -445,13 +452,20 @@ pub enum Widget {
         /// Simulated time in ms (1 ms steps).
         duration_ms: u32,
     },
-    /// Rounding a few real weights up or down, posed as a QUBO over the output error of one
-    /// row and solved by simulated annealing, compared with round-to-nearest (research lesson).
+    /// Rounding a few real weights up or down, posed as a QUBO and solved by simulated
+    /// annealing, compared with round-to-nearest (research lesson). Definition (also in
+    /// `content/README.md`): take `w = row[col .. col+count]` of the slice, the symmetric grid
+    /// `s = max|w| / (2^(bits-1) - 1)`, and for each weight the choice `b_j ∈ {0, 1}` between
+    /// `floor(w_j/s)·s` and that plus `s`. With `Δ_j(b) = w_j − ŵ_j(b)` and `H` the slice's
+    /// [`HessianBlock`] restricted to those columns, minimise the output error
+    /// `E(b) = Δᵀ H Δ`, a quadratic in `b` (a QUBO). Show E for round-to-nearest, for the
+    /// annealed solution, and (for count ≤ 16) for the exhaustive optimum.
     AnnealingQubo {
         weights: String,
         /// Row of the slice to take the weights from.
         row: u32,
-        /// First column of the weights taken from that row.
+        /// First column of the weights taken from that row; `col .. col+count` lies inside the
+        /// slice's [`HessianBlock`].
         col: u32,
         /// How many consecutive weights (the QUBO variables), 2..=24.
         count: u32,
@@ -648,6 +662,42 @@ pub struct WeightSlice {
     /// A largest-magnitude weight in the slice worth pointing at: (row in slice, col, value).
     pub highlight: Option<(u32, u32, f32)>,
     pub note: String,
+    /// File (in `<out>/weights/`) of this matrix's input importance: `cols` little-endian f32,
+    /// the mean of x² of each input column over real text (what `llama-imatrix` collects).
+    /// Decode with [`WeightSlice::decode_importance`]. `None` for embedding rows.
+    pub importance_file: Option<String>,
+    /// How the importance was measured, and how concentrated it is.
+    pub importance_note: String,
+    /// Second moments of a window of this matrix's inputs, for [`Widget::AnnealingQubo`].
+    pub hessian: Option<HessianBlock>,
+}
+
+/// `E[x xᵀ]` of the input columns `col_start .. col_start + size` of a matrix over real text
+/// (GPTQ's Hessian up to a factor 2): `size × size` little-endian f32, row-major, in
+/// `<out>/weights/<file>`. Decode with [`HessianBlock::decode`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HessianBlock {
+    pub file: String,
+    pub col_start: u32,
+    pub size: u32,
+}
+
+impl HessianBlock {
+    /// The `size × size` matrix, row-major; `None` on a length mismatch.
+    pub fn decode(&self, bytes: &[u8]) -> Option<Vec<f32>> {
+        let n = self.size as usize * self.size as usize;
+        if bytes.len() != n * 4 {
+            return None;
+        }
+        Some(
+            bytes
+                .as_chunks::<4>()
+                .0
+                .iter()
+                .map(|b| f32::from_le_bytes(*b))
+                .collect(),
+        )
+    }
 }
 
 impl WeightSlice {
@@ -663,6 +713,24 @@ impl WeightSlice {
                 .0
                 .iter()
                 .map(|b| f16_to_f32(u16::from_le_bytes(*b)))
+                .collect(),
+        )
+    }
+}
+
+impl WeightSlice {
+    /// Decodes the importance file's bytes (`cols` little-endian f32). `None` on a length
+    /// mismatch.
+    pub fn decode_importance(&self, bytes: &[u8]) -> Option<Vec<f32>> {
+        if bytes.len() != self.cols as usize * 4 {
+            return None;
+        }
+        Some(
+            bytes
+                .as_chunks::<4>()
+                .0
+                .iter()
+                .map(|b| f32::from_le_bytes(*b))
                 .collect(),
         )
     }

@@ -138,6 +138,12 @@ fn output_round_trips_through_postcard_and_search_finds_lessons() {
         let bytes = std::fs::read(out.join("weights").join(&w.file)).unwrap();
         let values = w.decode_f16(&bytes).expect("slice size matches its shape");
         assert!(values.iter().all(|v| v.is_finite()));
+        if let Some(f) = &w.importance_file {
+            let imp = w
+                .decode_importance(&std::fs::read(out.join("weights").join(f)).unwrap())
+                .unwrap();
+            assert!(imp.iter().all(|v| v.is_finite() && *v >= 0.0));
+        }
     }
     let search = decode_search(&std::fs::read(out.join("en/search.bin")).unwrap()).unwrap();
     let top = |q: &str| {
@@ -202,7 +208,8 @@ title = "S"
 
 const MANIFEST: &str = r#"{"format": "bitsmith-weight-slices/1", "slices": [
  {"id": "w", "file": "w.f16", "rows": 2, "cols": 64, "dtype": "f16", "source_tensor": "blk.0.attn_q.weight",
-  "source_type": "Q4_1", "layer": 0, "kind": "attn_q", "source_rows": [0, 1], "note": "n"}]}"#;
+  "source_type": "Q4_1", "layer": 0, "kind": "attn_q", "source_rows": [0, 1], "note": "n",
+  "hessian": {"file": "h.f32", "col_start": 8, "size": 4}}]}"#;
 
 const GOOD_QUIZ: &str = "```quiz\n[[item]]\nid = \"a\"\ntype = \"choice\"\nprompt = \"p\"\noptions = [\"x\", \"y\"]\ncorrect = 0\n```\n";
 const GOOD_WIDGET: &str = "```widget\nkind = \"quantize_matrix\"\nweights = \"w\"\n```\n";
@@ -218,6 +225,7 @@ fn tree(lessons: &[(&str, String)]) -> ContentFiles {
     c.insert("en/tracks.toml", TRACKS);
     c.insert("weights/manifest.json", MANIFEST);
     c.insert("weights/w.f16", vec![0u8; 2 * 64 * 2]);
+    c.insert("weights/h.f32", vec![0u8; 4 * 4 * 4]);
     for (path, src) in lessons {
         c.insert(path, src.as_str());
     }
@@ -387,6 +395,10 @@ fn widgets_are_validated() {
             "t_start > t_end",
         ),
         (
+            "kind = \"annealing_qubo\"\nweights = \"w\"\ncol = 6\ncount = 4",
+            "inside the Hessian block 8..12",
+        ),
+        (
             "kind = \"block_format\"\nweights = \"w\"\nggml_type = \"Q4_0\"\nblock = 2",
             "block 2 out of range",
         ),
@@ -494,4 +506,7 @@ fn tracks_without_lessons_and_broken_weights_are_reported() {
     let mut c = tree(&[("en/t/01-a.md", good("a", "", ""))]);
     c.insert("weights/w.f16", vec![0u8; 10]);
     assert!(errors(&c).contains("expected 2×64 f16"));
+    let mut c = tree(&[("en/t/01-a.md", good("a", "", ""))]);
+    c.files.remove("weights/h.f32");
+    assert!(errors(&c).contains("Hessian block of slice 'w' is missing"));
 }

@@ -332,6 +332,8 @@ struct PQuantize {
     symmetric: bool,
     #[serde(default = "d_method")]
     method: String,
+    #[serde(default)]
+    use_importance: bool,
 }
 fn d_bits() -> u8 {
     4
@@ -430,8 +432,7 @@ struct PAnnealing {
     weights: String,
     #[serde(default)]
     row: u32,
-    #[serde(default)]
-    col: u32,
+    col: Option<u32>,
     #[serde(default = "d_count")]
     count: u32,
     #[serde(default = "d_qbits")]
@@ -606,12 +607,22 @@ pub fn parse_widget(
                 }
                 QuantMethod::Ggml(name.to_string())
             };
+            if p.use_importance && slice.importance_file.is_none() {
+                sink.errors.push((
+                    0,
+                    format!(
+                        "use_importance: slice '{}' has no importance data",
+                        slice.id
+                    ),
+                ));
+            }
             Widget::QuantizeMatrix {
                 weights: p.weights,
                 bits: p.bits,
                 group_size: p.group_size,
                 symmetric: p.symmetric,
                 method,
+                use_importance: p.use_importance,
             }
         }
         "error_vs_bits" => {
@@ -743,10 +754,28 @@ pub fn parse_widget(
                     format!("row {} out of range ({} rows)", p.row, slice.rows),
                 ));
             }
-            if !(2..=24).contains(&p.count) || p.col as u64 + p.count as u64 > slice.cols as u64 {
+            let Some(h) = &slice.hessian else {
                 sink.errors.push((
                     0,
-                    "count must be 2..=24 and col+count within the row".into(),
+                    format!(
+                        "annealing_qubo needs a slice with a Hessian block; '{}' has none",
+                        slice.id
+                    ),
+                ));
+                return None;
+            };
+            let col = p.col.unwrap_or(h.col_start);
+            if !(2..=24).contains(&p.count)
+                || col < h.col_start
+                || col + p.count > h.col_start + h.size
+            {
+                sink.errors.push((
+                    0,
+                    format!(
+                        "count must be 2..=24 and col..col+count inside the Hessian block {}..{}",
+                        h.col_start,
+                        h.col_start + h.size
+                    ),
                 ));
             }
             if !(1..=8).contains(&p.bits) || !(1..=1_000_000).contains(&p.sweeps) {
@@ -759,7 +788,7 @@ pub fn parse_widget(
             Widget::AnnealingQubo {
                 weights: p.weights,
                 row: p.row,
-                col: p.col,
+                col,
                 count: p.count,
                 bits: p.bits,
                 sweeps: p.sweeps,

@@ -27,6 +27,10 @@ pub struct ManifestSlice {
     #[serde(default)]
     pub row_labels: Vec<String>,
     pub outlier: Option<Outlier>,
+    pub importance_file: Option<String>,
+    #[serde(default)]
+    pub importance_note: String,
+    pub hessian: Option<crate::HessianBlock>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -58,6 +62,9 @@ impl ManifestSlice {
             row_labels: self.row_labels.clone(),
             highlight,
             note: self.note.clone(),
+            importance_file: self.importance_file.clone(),
+            importance_note: self.importance_note.clone(),
+            hessian: self.hessian.clone(),
         }
     }
 }

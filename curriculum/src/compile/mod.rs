@@ -302,6 +302,40 @@ pub fn compile(content: &ContentFiles) -> Result<Compiled, Vec<Diagnostic>> {
                         }
                         Some(b) => weight_files.push((s.file.clone(), b.clone())),
                     }
+                    if let Some(f) = &s.importance_file {
+                        let path = format!("weights/{f}");
+                        match content.files.get(&path) {
+                            Some(b) if b.len() == s.cols as usize * 4 => {
+                                weight_files.push((f.clone(), b.clone()))
+                            }
+                            Some(b) => d.push(
+                                &path,
+                                0,
+                                format!(
+                                    "expected {} f32 = {} bytes, found {}",
+                                    s.cols,
+                                    s.cols * 4,
+                                    b.len()
+                                ),
+                            ),
+                            None => d.push(
+                                &path,
+                                0,
+                                format!("importance file of slice '{}' is missing", s.id),
+                            ),
+                        }
+                    }
+                    if let Some(h) = &s.hessian {
+                        let path = format!("weights/{}", h.file);
+                        let n = h.size as usize * h.size as usize * 4;
+                        match content.files.get(&path) {
+                            Some(b) if b.len() == n && h.col_start + h.size <= s.cols => {
+                                weight_files.push((h.file.clone(), b.clone()))
+                            }
+                            Some(b) => d.push(&path, 0, format!("expected {n} bytes for a {0}×{0} block inside {1} columns, found {2}", h.size, s.cols, b.len())),
+                            None => d.push(&path, 0, format!("Hessian block of slice '{}' is missing", s.id)),
+                        }
+                    }
                     if s.source_rows.len() != s.rows as usize {
                         d.push(
                             "weights/manifest.json",
