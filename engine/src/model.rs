@@ -106,12 +106,13 @@ pub struct TensorDesc {
 
 impl TensorDesc {
     pub fn n_elements(&self) -> u64 {
-        self.dims.iter().product()
+        self.dims.iter().fold(1u64, |n, &d| n.saturating_mul(d))
     }
 
-    /// Bytes of data in `ggml_type`.
+    /// Bytes of data in `ggml_type` (saturating for absurd hand-made shapes).
     pub fn n_bytes(&self) -> u64 {
-        self.n_elements() / self.ggml_type.block_size() as u64 * self.ggml_type.type_size() as u64
+        (self.n_elements() / self.ggml_type.block_size() as u64)
+            .saturating_mul(self.ggml_type.type_size() as u64)
     }
 
     /// Row length (`ne[0]`).

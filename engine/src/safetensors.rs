@@ -180,7 +180,7 @@ pub struct SafeTensorInfo {
 
 impl SafeTensorInfo {
     pub fn n_elements(&self) -> u64 {
-        self.shape.iter().product()
+        self.shape.iter().fold(1u64, |n, &d| n.saturating_mul(d))
     }
     pub fn n_bytes(&self) -> u64 {
         self.end - self.begin
@@ -340,6 +340,11 @@ fn parse_header(header: &[u8], data_start: u64) -> Result<SafetensorsFile, Safet
         };
         if end < begin {
             return Err(entry_err(&name, "data_offsets end before begin"));
+        }
+        // Absolute offsets (data_start + end) must be representable, and on 32-bit targets a
+        // tensor must fit in memory.
+        if end.checked_add(data_start).is_none() || usize::try_from(end - begin).is_err() {
+            return Err(entry_err(&name, "data_offsets too large"));
         }
         let expected = shape
             .iter()
@@ -538,7 +543,11 @@ impl SafetensorsStreamReader {
                 };
                 self.next += 1;
                 let (s, e) = ranges[i];
-                let cap = (e - s).min(64 << 20) as usize;
+                // Exact when the file length vouched for the header, else grown as bytes arrive.
+                let cap = match self.file_len {
+                    Some(_) => (e - s) as usize,
+                    None => (e - s).min(1 << 20) as usize,
+                };
                 self.current = Some((i, Vec::with_capacity(cap)));
             }
             let (i, data) = self.current.as_mut().expect("set above");
@@ -575,5 +584,202 @@ impl SafetensorsStreamReader {
             }
             Some(_) => Ok(()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(header: &str, data_len: usize) -> Vec<u8> {
+        let mut b = (header.len() as u64).to_le_bytes().to_vec();
+        b.extend(header.as_bytes());
+        b.resize(b.len() + data_len, 7);
+        b
+    }
+
+    fn err(header: &str, data_len: usize) -> SafetensorsError {
+        SafetensorsFile::parse(&file(header, data_len)).unwrap_err()
+    }
+
+    #[test]
+    fn parses_a_small_file_with_metadata_and_padding() {
+        let h = r#"{"b":{"dtype":"BF16","shape":[2],"data_offsets":[8,12]},"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"__metadata__":{"format":"pt"}}   "#;
+        let b = file(h, 12);
+        let f = SafetensorsFile::parse(&b).unwrap();
+        assert_eq!(f.tensors[0].name, "a");
+        assert_eq!(
+            f.tensors[1].file_range(),
+            (8 + h.len() as u64 + 8)..(8 + h.len() as u64 + 12)
+        );
+        assert_eq!(f.metadata, vec![("format".into(), "pt".into())]);
+        assert_eq!(f.data_len(), 12);
+        // Prefix parsing: too short says how much is needed.
+        assert_eq!(
+            SafetensorsFile::parse_prefix(&b[..3], None).unwrap(),
+            Err(8)
+        );
+        assert_eq!(
+            SafetensorsFile::parse_prefix(&b[..20], None).unwrap(),
+            Err(8 + h.len() as u64)
+        );
+        assert_eq!(
+            SafetensorsFile::parse_prefix(&b[..8 + h.len()], None).unwrap(),
+            Ok(f)
+        );
+    }
+
+    #[test]
+    fn conversions_to_f32() {
+        assert_eq!(
+            to_f32(SafeDtype::F32, &1.5f32.to_le_bytes()).unwrap(),
+            vec![1.5]
+        );
+        assert_eq!(to_f32(SafeDtype::F16, &[0x00, 0x3c]).unwrap(), vec![1.0]);
+        assert_eq!(to_f32(SafeDtype::BF16, &[0xc0, 0x3f]).unwrap(), vec![1.5]);
+        assert_eq!(
+            to_f32(SafeDtype::F64, &2.0f64.to_le_bytes()).unwrap(),
+            vec![2.0]
+        );
+        assert_eq!(
+            to_f32(SafeDtype::I32, &[0; 4]),
+            Err(SafetensorsError::UnsupportedConversion {
+                dtype: SafeDtype::I32
+            })
+        );
+        assert!(to_f32(SafeDtype::F32, &[0; 3]).is_err());
+    }
+
+    #[test]
+    fn malformed_headers() {
+        assert!(matches!(
+            SafetensorsFile::parse(&[1, 2, 3]),
+            Err(SafetensorsError::Truncated { .. })
+        ));
+        let mut b = (MAX_HEADER_SIZE + 1).to_le_bytes().to_vec();
+        b.extend([0; 16]);
+        assert!(matches!(
+            SafetensorsFile::parse(&b),
+            Err(SafetensorsError::HeaderTooLarge(_))
+        ));
+        let mut b = 1000u64.to_le_bytes().to_vec();
+        b.extend(b"{}");
+        assert!(matches!(
+            SafetensorsFile::parse(&b),
+            Err(SafetensorsError::Truncated { .. })
+        ));
+        let mut b = 2u64.to_le_bytes().to_vec();
+        b.extend([0xff, 0xfe]);
+        assert_eq!(SafetensorsFile::parse(&b), Err(SafetensorsError::BadUtf8));
+        assert!(matches!(err("{", 0), SafetensorsError::BadJson(_)));
+        assert_eq!(err("[]", 0), SafetensorsError::NotAnObject);
+        assert!(matches!(
+            err(r#"{"a":{"shape":[1],"data_offsets":[0,4]}}"#, 4),
+            SafetensorsError::BadTensorEntry { .. }
+        ));
+        assert!(matches!(
+            err(
+                r#"{"a":{"dtype":"Q4","shape":[1],"data_offsets":[0,4]}}"#,
+                4
+            ),
+            SafetensorsError::UnknownDtype { .. }
+        ));
+        assert!(matches!(
+            err(
+                r#"{"a":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}}"#,
+                4
+            ),
+            SafetensorsError::BadTensorEntry { .. }
+        ));
+        assert!(matches!(
+            err(
+                r#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[4,0]}}"#,
+                4
+            ),
+            SafetensorsError::BadTensorEntry { .. }
+        ));
+        assert!(matches!(
+            err(r#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0]}}"#, 4),
+            SafetensorsError::BadTensorEntry { .. }
+        ));
+        assert!(matches!(
+            err(
+                r#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,4]}}"#,
+                4
+            ),
+            SafetensorsError::SizeMismatch { .. }
+        ));
+        assert!(matches!(
+            err(
+                r#"{"a":{"dtype":"U8","shape":[4294967296,4294967296],"data_offsets":[0,4]}}"#,
+                4
+            ),
+            SafetensorsError::BadTensorEntry { .. }
+        ));
+        assert!(matches!(
+            err(
+                r#"{"a":{"dtype":"U8","shape":[18446744073709551615],"data_offsets":[1,18446744073709551615]}}"#,
+                4
+            ),
+            SafetensorsError::SizeMismatch { .. } | SafetensorsError::BadTensorEntry { .. }
+        ));
+        // Gap, overlap, short data, extra data.
+        assert!(matches!(
+            err(
+                r#"{"a":{"dtype":"U8","shape":[4],"data_offsets":[4,8]}}"#,
+                8
+            ),
+            SafetensorsError::InvalidOffset { expected: 0, .. }
+        ));
+        assert!(matches!(
+            err(
+                r#"{"a":{"dtype":"U8","shape":[4],"data_offsets":[0,4]},"b":{"dtype":"U8","shape":[4],"data_offsets":[2,6]}}"#,
+                6
+            ),
+            SafetensorsError::InvalidOffset { .. }
+        ));
+        assert!(matches!(
+            err(
+                r#"{"a":{"dtype":"U8","shape":[4],"data_offsets":[0,4]}}"#,
+                3
+            ),
+            SafetensorsError::IncompleteBuffer { .. }
+        ));
+        assert!(matches!(
+            err(
+                r#"{"a":{"dtype":"U8","shape":[4],"data_offsets":[0,4]}}"#,
+                5
+            ),
+            SafetensorsError::IncompleteBuffer { .. }
+        ));
+        assert_eq!(
+            err(r#"{"__metadata__":{"a":1}}"#, 0),
+            SafetensorsError::BadMetadata
+        );
+        assert_eq!(
+            err(r#"{"__metadata__":[]}"#, 0),
+            SafetensorsError::BadMetadata
+        );
+    }
+
+    #[test]
+    fn stream_reader_handles_truncation_and_overrun() {
+        let b = file(
+            r#"{"a":{"dtype":"U8","shape":[4],"data_offsets":[0,4]}}"#,
+            4,
+        );
+        let mut r = SafetensorsStreamReader::new(None);
+        r.feed(&b[..b.len() - 1]).unwrap();
+        assert!(r.finish().is_err());
+        let mut r = SafetensorsStreamReader::new(Some(b.len() as u64 - 1));
+        assert!(r.feed(&b).is_err());
+        // Header length too large is refused once 8 bytes are in.
+        let mut r = SafetensorsStreamReader::new(None);
+        r.feed(&u64::MAX.to_le_bytes()[..5]).unwrap();
+        assert!(matches!(
+            r.feed(&u64::MAX.to_le_bytes()[5..]),
+            Err(SafetensorsError::HeaderTooLarge(_))
+        ));
+        assert!(r.feed(&[0]).is_err());
     }
 }

@@ -154,3 +154,69 @@ fn smollm2_streams_identically_for_every_chunk_size() {
         check_stream(&bytes, &f, size, known);
     }
 }
+
+#[test]
+fn smollm2_model_description_and_dequantized_tensors() {
+    use bitsmith_engine::model::{ModelDesc, SourceFormat};
+    let Some(bytes) = model_bytes() else { return };
+    let f = GgufFile::parse(&bytes).unwrap();
+    let m = ModelDesc::from_gguf(&f);
+    assert_eq!(m.format, SourceFormat::Gguf);
+    assert_eq!(m.architecture, "llama");
+    let h = &m.hparams;
+    assert_eq!(
+        (h.block_count, h.embedding_length, h.feed_forward_length),
+        (Some(30), Some(576), Some(1536))
+    );
+    assert_eq!((h.head_count, h.head_count_kv), (Some(9), Some(3)));
+    assert_eq!(
+        (h.context_length, h.vocab_size, h.file_type),
+        (Some(8192), Some(49152), Some(3))
+    );
+    assert_eq!(h.rope_dimension_count, Some(64));
+    assert_eq!(h.layer_norm_rms_epsilon, Some(1e-5));
+    assert_eq!(m.n_params(), 134_515_008);
+    // Dequantized values match gguf-py's `gguf.quants.dequantize` on the same tensors.
+    for (name, first4, row0_sum) in [
+        (
+            "token_embd.weight",
+            [
+                -0.10654449462890625f32,
+                0.032978057861328125,
+                0.048198699951171875,
+                -0.022830963134765625,
+            ],
+            -2.2541093826293945f64,
+        ),
+        (
+            "blk.0.attn_q.weight",
+            [
+                -0.0963134765625,
+                0.1573486328125,
+                -0.0963134765625,
+                -0.73046875,
+            ],
+            1.00726318359375,
+        ),
+        (
+            "blk.0.attn_norm.weight",
+            [
+                0.01397705078125,
+                0.0238037109375,
+                -0.019775390625,
+                -0.0302734375,
+            ],
+            0.6129436492919922,
+        ),
+    ] {
+        let (i, t) = m.tensor(name).unwrap();
+        let r = t.source.range();
+        let raw = &bytes[r.start as usize..r.end as usize];
+        let v = m.tensor_f32(i, raw).unwrap();
+        assert_eq!(v.len() as u64, t.n_elements());
+        assert_eq!(&v[..4], &first4, "{name}");
+        let s: f64 = v[..576].iter().map(|&x| f64::from(x)).sum();
+        assert!((s - row0_sum).abs() < 1e-9, "{name}: {s} vs {row0_sum}");
+        assert_eq!(m.tensor_bytes(i, raw).unwrap(), raw);
+    }
+}

@@ -144,15 +144,17 @@ pub struct TensorInfo {
 }
 
 impl TensorInfo {
-    /// Number of elements (1 for zero dimensions, as in ggml).
+    /// Number of elements (1 for zero dimensions, as in ggml). Saturates instead of
+    /// overflowing for a hand-made info with absurd dimensions (the parser refuses those).
     pub fn n_elements(&self) -> u64 {
-        self.dims.iter().product()
+        self.dims.iter().fold(1u64, |n, &d| n.saturating_mul(d))
     }
 
-    /// Bytes of data (`ggml_nbytes` for a contiguous tensor). Only meaningful for a validated
-    /// tensor (one that came out of the parser or the writer).
+    /// Bytes of data (`ggml_nbytes` for a contiguous tensor); exact for any tensor that passed
+    /// the parser or the writer, saturating otherwise.
     pub fn n_bytes(&self) -> u64 {
-        self.n_elements() / self.ggml_type.block_size() as u64 * self.ggml_type.type_size() as u64
+        (self.n_elements() / self.ggml_type.block_size() as u64)
+            .saturating_mul(self.ggml_type.type_size() as u64)
     }
 
     /// Elements per row (`ne[0]`), 1 for a zero-dimensional tensor.
@@ -373,7 +375,7 @@ impl GgufFile {
     pub fn data_size(&self) -> u64 {
         self.tensors
             .iter()
-            .map(|t| t.offset + t.n_bytes())
+            .map(|t| t.offset.saturating_add(t.n_bytes()))
             .max()
             .unwrap_or(0)
     }

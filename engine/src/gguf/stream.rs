@@ -26,9 +26,10 @@ struct Assembling {
     data: Vec<u8>,
 }
 
-/// Tensor buffers start at most this big; they grow as data arrives, so a header that declares
-/// an absurd tensor size cannot make the reader allocate it up front.
-const MAX_INITIAL_TENSOR_CAPACITY: u64 = 64 << 20;
+/// Without a known file size, tensor buffers start at most this big and grow as data arrives,
+/// so a header that declares an absurd tensor size cannot make the reader allocate it up front.
+/// With a known size the header was checked against it and buffers are sized exactly.
+const MAX_INITIAL_TENSOR_CAPACITY: u64 = 1 << 20;
 
 /// The GGUF push parser. See the [module docs](self).
 pub struct GgufStreamReader {
@@ -185,7 +186,10 @@ impl GgufStreamReader {
                 };
                 self.next += 1;
                 let (start, end) = self.ranges[index];
-                let cap = (end - start).min(MAX_INITIAL_TENSOR_CAPACITY) as usize;
+                let cap = match self.file_size {
+                    Some(_) => (end - start) as usize,
+                    None => (end - start).min(MAX_INITIAL_TENSOR_CAPACITY) as usize,
+                };
                 self.current = Some(Assembling {
                     index,
                     start,
