@@ -18,3 +18,4 @@ pub mod safetensors;
 pub mod model;
 pub mod hf;
 pub mod imatrix;
+pub mod infer;

@@ -1,0 +1,302 @@
+//! Dot products of one weight row, in its stored block format, with one row of activations.
+//!
+//! As in ggml's CPU backend, activations are not multiplied in f32 against dequantized weights:
+//! they are first quantized to the block type that ggml pairs with the weight type (the
+//! `vec_dot_type` of `type_traits_cpu` in ggml/src/ggml-cpu/ggml-cpu.c), and the dot product
+//! then runs mostly in integers, block by block:
+//!
+//! | weight type                                   | activations ([`ActType`]) |
+//! |-----------------------------------------------|---------------------------|
+//! | F32                                           | F32                       |
+//! | F16                                           | F16                       |
+//! | BF16                                          | BF16                      |
+//! | Q4_0, Q5_0, Q8_0, IQ4_NL                      | Q8_0                      |
+//! | Q4_1, Q5_1                                    | Q8_1                      |
+//! | Q2_K..Q6_K, IQ4_XS, TQ1_0, TQ2_0              | Q8_K                      |
+//!
+//! (ggml multiplies F16 and BF16 weights with activations rounded to F16 / BF16, not F32, so
+//! that is what happens here too.)
+//!
+//! [`scalar`] holds the reference implementation of every pair. Fast versions (AVX2 on x86-64,
+//! chosen at run time; simd128 on wasm32 when the build enables it) cover the hot types and are
+//! tested against the reference: their integer block sums are identical and only the order of
+//! the final f32 additions differs.
+
+pub mod scalar;
+
+#[cfg(target_arch = "x86_64")]
+mod x86;
+
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod wasm;
+
+use serde::{Deserialize, Serialize};
+
+use super::InferError;
+use crate::GgmlType;
+use crate::quant::{float, kquants, legacy};
+
+/// The format activations are converted to before a dot product with a weight row.
+#[allow(non_camel_case_types)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ActType {
+    F32,
+    F16,
+    BF16,
+    Q8_0,
+    Q8_1,
+    Q8_K,
+}
+
+impl ActType {
+    /// Every activation type, in [`index`](Self::index) order.
+    pub const ALL: [ActType; 6] = [
+        ActType::F32,
+        ActType::F16,
+        ActType::BF16,
+        ActType::Q8_0,
+        ActType::Q8_1,
+        ActType::Q8_K,
+    ];
+
+    /// Position in [`ALL`](Self::ALL), for small per-type caches.
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// ggml's `vec_dot_type` for weights of type `ty` (ggml/src/ggml-cpu/ggml-cpu.c,
+    /// `type_traits_cpu`), or `None` for types without a kernel here.
+    pub fn for_weight(ty: GgmlType) -> Option<ActType> {
+        use GgmlType as G;
+        Some(match ty {
+            G::F32 => ActType::F32,
+            G::F16 => ActType::F16,
+            G::BF16 => ActType::BF16,
+            G::Q4_0 | G::Q5_0 | G::Q8_0 | G::IQ4_NL => ActType::Q8_0,
+            G::Q4_1 | G::Q5_1 => ActType::Q8_1,
+            G::Q2_K
+            | G::Q3_K
+            | G::Q4_K
+            | G::Q5_K
+            | G::Q6_K
+            | G::IQ4_XS
+            | G::TQ1_0
+            | G::TQ2_0 => ActType::Q8_K,
+            _ => return None,
+        })
+    }
+
+    /// The ggml type these activations are stored as.
+    pub fn ggml_type(self) -> GgmlType {
+        match self {
+            ActType::F32 => GgmlType::F32,
+            ActType::F16 => GgmlType::F16,
+            ActType::BF16 => GgmlType::BF16,
+            ActType::Q8_0 => GgmlType::Q8_0,
+            ActType::Q8_1 => GgmlType::Q8_1,
+            ActType::Q8_K => GgmlType::Q8_K,
+        }
+    }
+
+    /// Elements per block (sizes from ggml/src/ggml-common.h).
+    pub fn block_size(self) -> usize {
+        match self {
+            ActType::F32 | ActType::F16 | ActType::BF16 => 1,
+            ActType::Q8_0 | ActType::Q8_1 => 32,
+            ActType::Q8_K => 256,
+        }
+    }
+
+    /// Bytes per block.
+    pub fn block_bytes(self) -> usize {
+        match self {
+            ActType::F32 => 4,
+            ActType::F16 | ActType::BF16 => 2,
+            ActType::Q8_0 => 34,
+            ActType::Q8_1 => 36,
+            ActType::Q8_K => 292,
+        }
+    }
+
+    /// Bytes for a row of `n` values, or `None` when `n` is not a whole number of blocks.
+    pub fn row_bytes(self, n: usize) -> Option<usize> {
+        n.is_multiple_of(self.block_size())
+            .then(|| n / self.block_size() * self.block_bytes())
+    }
+}
+
+/// Converts one row of activations to `act` (exactly `act.row_bytes(x.len())` bytes), with
+/// the reference quantizers (`quantize_row_q8_0_ref` etc., which ggml's generic CPU path uses).
+pub fn quantize_act_row(act: ActType, x: &[f32], out: &mut [u8]) -> Result<(), InferError> {
+    let expected = act.row_bytes(x.len()).ok_or_else(|| {
+        InferError::DotSize(format!(
+            "{} activations need a multiple of {} values, got {}",
+            act.ggml_type(),
+            act.block_size(),
+            x.len()
+        ))
+    })?;
+    if out.len() != expected {
+        return Err(InferError::DotSize(format!(
+            "{} activation buffer is {} bytes, expected {expected}",
+            act.ggml_type(),
+            out.len()
+        )));
+    }
+    match act {
+        ActType::F32 => float::quantize_row_f32(x, out),
+        ActType::F16 => float::quantize_row_f16(x, out),
+        ActType::BF16 => float::quantize_row_bf16(x, out),
+        ActType::Q8_0 => legacy::quantize_row_q8_0(x, out),
+        ActType::Q8_1 => legacy::quantize_row_q8_1(x, out)?,
+        ActType::Q8_K => kquants::quantize_row_q8_k(x, out),
+    }
+    Ok(())
+}
+
+/// A dot product kernel: `(weight row bytes, activation row bytes) -> sum`. Both slices must
+/// hold the same number of elements in their formats (whole blocks); callers check shapes once
+/// per matrix, the kernels only `debug_assert` them.
+pub type DotFn = fn(&[u8], &[u8]) -> f32;
+
+/// Which CPU kernels to run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Backend {
+    /// The scalar reference: plain Rust, the same on every target. Always available.
+    Scalar,
+    /// The fastest kernels this machine supports: AVX2+FMA on x86-64 (detected at run time),
+    /// simd128 on wasm32 builds with `+simd128`; types without a fast kernel, and machines
+    /// without the features, fall back to the scalar kernel.
+    Simd,
+}
+
+impl Backend {
+    /// [`Backend::Simd`] when this machine has a fast kernel set, otherwise [`Backend::Scalar`].
+    pub fn detect() -> Backend {
+        if simd_available() {
+            Backend::Simd
+        } else {
+            Backend::Scalar
+        }
+    }
+
+    /// Short name for logs and reports (`scalar`, `avx2`, `simd128`).
+    pub fn describe(self) -> &'static str {
+        match self {
+            Backend::Scalar => "scalar",
+            Backend::Simd if simd_available() => simd_name(),
+            Backend::Simd => "scalar (no SIMD on this machine)",
+        }
+    }
+}
+
+/// True when this machine can run the SIMD kernels.
+pub fn simd_available() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        x86::available()
+    }
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    {
+        true
+    }
+    #[cfg(not(any(
+        target_arch = "x86_64",
+        all(target_arch = "wasm32", target_feature = "simd128")
+    )))]
+    {
+        false
+    }
+}
+
+fn simd_name() -> &'static str {
+    if cfg!(target_arch = "x86_64") {
+        "avx2"
+    } else if cfg!(target_arch = "wasm32") {
+        "simd128"
+    } else {
+        "scalar"
+    }
+}
+
+/// The reference kernel for weights of type `ty`.
+pub fn scalar_dot_fn(ty: GgmlType) -> Option<DotFn> {
+    use GgmlType as G;
+    Some(match ty {
+        G::F32 => scalar::dot_f32,
+        G::F16 => scalar::dot_f16,
+        G::BF16 => scalar::dot_bf16,
+        G::Q8_0 => scalar::dot_q8_0,
+        G::Q4_0 => scalar::dot_q4_0,
+        G::Q4_1 => scalar::dot_q4_1,
+        G::Q5_0 => scalar::dot_q5_0,
+        G::Q5_1 => scalar::dot_q5_1,
+        G::IQ4_NL => scalar::dot_iq4_nl,
+        G::Q2_K => scalar::dot_q2_k,
+        G::Q3_K => scalar::dot_q3_k,
+        G::Q4_K => scalar::dot_q4_k,
+        G::Q5_K => scalar::dot_q5_k,
+        G::Q6_K => scalar::dot_q6_k,
+        G::IQ4_XS => scalar::dot_iq4_xs,
+        G::TQ1_0 => scalar::dot_tq1_0,
+        G::TQ2_0 => scalar::dot_tq2_0,
+        _ => return None,
+    })
+}
+
+/// The SIMD kernel for `ty` on this machine, if there is one.
+pub fn simd_dot_fn(ty: GgmlType) -> Option<DotFn> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if x86::available() {
+            return x86::dot_fn(ty);
+        }
+        None
+    }
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    {
+        wasm::dot_fn(ty)
+    }
+    #[cfg(not(any(
+        target_arch = "x86_64",
+        all(target_arch = "wasm32", target_feature = "simd128")
+    )))]
+    {
+        let _ = ty;
+        None
+    }
+}
+
+/// The kernel `backend` uses for weights of type `ty`, or `None` when no kernel exists.
+pub fn dot_fn(ty: GgmlType, backend: Backend) -> Option<DotFn> {
+    match backend {
+        Backend::Scalar => scalar_dot_fn(ty),
+        Backend::Simd => simd_dot_fn(ty).or_else(|| scalar_dot_fn(ty)),
+    }
+}
+
+/// Dot product of one row of `ty` weights (`w`, whole blocks) with activations already
+/// converted by [`quantize_act_row`] to `ActType::for_weight(ty)`, with sizes checked.
+pub fn vec_dot(ty: GgmlType, backend: Backend, w: &[u8], a: &[u8]) -> Result<f32, InferError> {
+    let act = ActType::for_weight(ty).ok_or(InferError::NoKernel(ty))?;
+    let f = dot_fn(ty, backend).ok_or(InferError::NoKernel(ty))?;
+    let (bs, ts) = (ty.block_size(), ty.type_size());
+    if w.len() % ts != 0 {
+        return Err(InferError::DotSize(format!(
+            "{ty} row of {} bytes is not whole blocks of {ts}",
+            w.len()
+        )));
+    }
+    let n = w.len() / ts * bs;
+    match act.row_bytes(n) {
+        Some(expected) if expected == a.len() => Ok(f(w, a)),
+        _ => Err(InferError::DotSize(format!(
+            "{n} {ty} weights need {:?} bytes of {} activations, got {}",
+            act.row_bytes(n),
+            act.ggml_type(),
+            a.len()
+        ))),
+    }
+}
+

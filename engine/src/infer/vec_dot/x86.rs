@@ -1,0 +1,499 @@
+//! AVX2 + FMA + F16C kernels for x86-64, selected at run time by [`available`].
+//!
+//! Each kernel computes the same integer block sums as its `scalar` twin with 256-bit integer
+//! instructions: weights are unpacked to bytes, multiplied with the Q8 activations by
+//! `vpmaddubsw` (unsigned × signed bytes, adjacent pairs summed to i16; the operands here
+//! never reach its saturation limit because activation quants stay within ±127) and widened to
+//! i32 by `vpmaddwd`, which also applies the integer sub-block scales. Only the final f32
+//! combination (eight lanes, FMA) differs from the scalar order. The techniques are the ones
+//! ggml's x86 kernels use (ggml/src/ggml-cpu/arch/x86/quants.c); the code is written here.
+//!
+//! Every function with `#[target_feature]` is reached only through the plain `fn` wrappers at
+//! the bottom, and those only through [`dot_fn`], which returns them only when [`available`].
+
+use std::arch::x86_64::*;
+
+use bytemuck::cast_slice;
+
+use super::DotFn;
+use crate::GgmlType;
+use crate::quant::kquants::{BlockQ2K, BlockQ3K, BlockQ4K, BlockQ5K, BlockQ6K, BlockQ8K};
+use crate::quant::legacy::{BlockQ4_0, BlockQ4_1, BlockQ5_0, BlockQ8_0, BlockQ8_1};
+
+/// True when the CPU has everything these kernels use.
+pub fn available() -> bool {
+    is_x86_feature_detected!("avx2")
+        && is_x86_feature_detected!("fma")
+        && is_x86_feature_detected!("f16c")
+}
+
+/// The AVX2 kernel for `ty`, when this CPU can run it and one exists.
+pub fn dot_fn(ty: GgmlType) -> Option<DotFn> {
+    if !available() {
+        return None;
+    }
+    use GgmlType as G;
+    Some(match ty {
+        G::F32 => w_f32,
+        G::F16 => w_f16,
+        G::Q8_0 => w_q8_0,
+        G::Q4_0 => w_q4_0,
+        G::Q4_1 => w_q4_1,
+        G::Q5_0 => w_q5_0,
+        G::Q2_K => w_q2_k,
+        G::Q3_K => w_q3_k,
+        G::Q4_K => w_q4_k,
+        G::Q5_K => w_q5_k,
+        G::Q6_K => w_q6_k,
+        _ => return None,
+    })
+}
+
+// ------------------------------------------------------------------------------ helpers
+
+/// 32 bytes from a fixed-size array (its type guarantees the length).
+#[inline]
+#[target_feature(enable = "avx2")]
+fn load32(b: &[u8; 32]) -> __m256i {
+    // SAFETY: `b` is exactly 32 readable bytes; the load is unaligned.
+    unsafe { _mm256_loadu_si256(b.as_ptr().cast()) }
+}
+
+#[inline]
+#[target_feature(enable = "avx2")]
+fn load32_i8(b: &[i8; 32]) -> __m256i {
+    // SAFETY: as `load32`.
+    unsafe { _mm256_loadu_si256(b.as_ptr().cast()) }
+}
+
+#[inline]
+#[target_feature(enable = "avx2")]
+fn load16(b: &[u8; 16]) -> __m128i {
+    // SAFETY: `b` is exactly 16 readable bytes; the load is unaligned.
+    unsafe { _mm_loadu_si128(b.as_ptr().cast()) }
+}
+
+/// The first 32 bytes of `s` (callers index within a block, so this never fails in practice;
+/// a short slice would panic rather than read out of bounds).
+#[inline]
+fn arr32<T>(s: &[T]) -> &[T; 32] {
+    s[..32].try_into().expect("32 elements")
+}
+
+/// fp16 bits to f32 with F16C.
+#[inline]
+#[target_feature(enable = "avx2,f16c")]
+fn h2f(b: [u8; 2]) -> f32 {
+    _mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128(i32::from(
+        u16::from_le_bytes(b),
+    ))))
+}
+
+/// Sum of the eight lanes.
+#[inline]
+#[target_feature(enable = "avx2")]
+fn hsum_ps(v: __m256) -> f32 {
+    let s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps::<1>(v));
+    let s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    let s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    _mm_cvtss_f32(s)
+}
+
+/// Signed bytes `x · y` summed in groups of four into eight i32 lanes. `vpmaddubsw` wants its
+/// first operand unsigned, so the sign of `x` is moved onto `y` (|x| ≤ 128, |y| ≤ 127: the
+/// pair sums stay below 2^15).
+#[inline]
+#[target_feature(enable = "avx2")]
+fn dot_i8(x: __m256i, y: __m256i) -> __m256i {
+    let ax = _mm256_sign_epi8(x, x);
+    let sy = _mm256_sign_epi8(y, x);
+    _mm256_madd_epi16(_mm256_maddubs_epi16(ax, sy), _mm256_set1_epi16(1))
+}
+
+/// Unsigned bytes `u` (≤ 127) times signed bytes `y`, summed in fours into i32 lanes.
+#[inline]
+#[target_feature(enable = "avx2")]
+fn dot_u8_i8(u: __m256i, y: __m256i) -> __m256i {
+    _mm256_madd_epi16(_mm256_maddubs_epi16(u, y), _mm256_set1_epi16(1))
+}
+
+/// 16 packed bytes of nibbles to 32 bytes: low nibbles first (elements 0..16), then the high
+/// nibbles (elements 16..32): the legacy formats' element order.
+#[inline]
+#[target_feature(enable = "avx2")]
+fn nibbles_legacy(qs: &[u8; 16]) -> __m256i {
+    let t = load16(qs);
+    let both = _mm256_set_m128i(_mm_srli_epi16::<4>(t), t);
+    _mm256_and_si256(both, _mm256_set1_epi8(0x0F))
+}
+
+/// A 32-bit mask to 32 bytes: byte `i` is 0xFF when bit `i` is set, else 0.
+#[inline]
+#[target_feature(enable = "avx2")]
+fn bits_to_bytes(bits: u32) -> __m256i {
+    // Byte i takes source byte i/8 (vpshufb works per 128-bit lane; both lanes hold all four
+    // source bytes after the broadcast), then keeps bit i%8.
+    let shuf = _mm256_set_epi64x(
+        0x0303_0303_0303_0303,
+        0x0202_0202_0202_0202,
+        0x0101_0101_0101_0101,
+        0x0000_0000_0000_0000,
+    );
+    let bytes = _mm256_shuffle_epi8(_mm256_set1_epi32(bits as i32), shuf);
+    let sel = _mm256_set1_epi64x(0x8040_2010_0804_0201u64 as i64);
+    _mm256_cmpeq_epi8(_mm256_and_si256(bytes, sel), sel)
+}
+
+/// Two 16-bit scales as a vector whose low eight i16 lanes are `lo` and high eight `hi`: the
+/// multiplier for a `vpmaddubsw` result covering two 16-element sub-blocks.
+#[inline]
+#[target_feature(enable = "avx2")]
+fn scale_pair(lo: i16, hi: i16) -> __m256i {
+    _mm256_set_m128i(_mm_set1_epi16(hi), _mm_set1_epi16(lo))
+}
+
+// ------------------------------------------------------------------------------ kernels
+
+#[target_feature(enable = "avx2,fma")]
+fn k_f32(w: &[u8], a: &[u8]) -> f32 {
+    debug_assert_eq!(w.len(), a.len());
+    let n = w.len() / 4;
+    let (mut acc0, mut acc1) = (_mm256_setzero_ps(), _mm256_setzero_ps());
+    let mut i = 0;
+    while i + 16 <= n {
+        // SAFETY: i + 16 ≤ n, so bytes [4i, 4i + 64) are inside both slices; loads are unaligned.
+        unsafe {
+            let wp = w.as_ptr().add(4 * i).cast::<f32>();
+            let ap = a.as_ptr().add(4 * i).cast::<f32>();
+            acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(wp), _mm256_loadu_ps(ap), acc0);
+            acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(wp.add(8)), _mm256_loadu_ps(ap.add(8)), acc1);
+        }
+        i += 16;
+    }
+    let mut sum = hsum_ps(_mm256_add_ps(acc0, acc1));
+    for j in i..n {
+        let x = f32::from_le_bytes(w[4 * j..4 * j + 4].try_into().expect("4 bytes"));
+        let y = f32::from_le_bytes(a[4 * j..4 * j + 4].try_into().expect("4 bytes"));
+        sum += x * y;
+    }
+    sum
+}
+
+#[target_feature(enable = "avx2,fma,f16c")]
+fn k_f16(w: &[u8], a: &[u8]) -> f32 {
+    debug_assert_eq!(w.len(), a.len());
+    let n = w.len() / 2;
+    let mut acc = _mm256_setzero_ps();
+    let mut i = 0;
+    while i + 8 <= n {
+        // SAFETY: i + 8 ≤ n, so bytes [2i, 2i + 16) are inside both slices; loads are unaligned.
+        let (x, y) = unsafe {
+            (
+                _mm_loadu_si128(w.as_ptr().add(2 * i).cast()),
+                _mm_loadu_si128(a.as_ptr().add(2 * i).cast()),
+            )
+        };
+        acc = _mm256_fmadd_ps(_mm256_cvtph_ps(x), _mm256_cvtph_ps(y), acc);
+        i += 8;
+    }
+    let mut sum = hsum_ps(acc);
+    for j in i..n {
+        sum += h2f([w[2 * j], w[2 * j + 1]]) * h2f([a[2 * j], a[2 * j + 1]]);
+    }
+    sum
+}
+
+#[target_feature(enable = "avx2,fma,f16c")]
+fn k_q8_0(w: &[u8], a: &[u8]) -> f32 {
+    let x: &[BlockQ8_0] = cast_slice(w);
+    let y: &[BlockQ8_0] = cast_slice(a);
+    debug_assert_eq!(x.len(), y.len());
+    let mut acc = _mm256_setzero_ps();
+    for (bx, by) in x.iter().zip(y) {
+        let d = _mm256_set1_ps(h2f(bx.d) * h2f(by.d));
+        let p = dot_i8(load32_i8(&bx.qs), load32_i8(&by.qs));
+        acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(p), acc);
+    }
+    hsum_ps(acc)
+}
+
+#[target_feature(enable = "avx2,fma,f16c")]
+fn k_q4_0(w: &[u8], a: &[u8]) -> f32 {
+    let x: &[BlockQ4_0] = cast_slice(w);
+    let y: &[BlockQ8_0] = cast_slice(a);
+    debug_assert_eq!(x.len(), y.len());
+    let mut acc = _mm256_setzero_ps();
+    let eight = _mm256_set1_epi8(8);
+    for (bx, by) in x.iter().zip(y) {
+        let d = _mm256_set1_ps(h2f(bx.d) * h2f(by.d));
+        let qx = _mm256_sub_epi8(nibbles_legacy(&bx.qs), eight);
+        let p = dot_i8(qx, load32_i8(&by.qs));
+        acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(p), acc);
+    }
+    hsum_ps(acc)
+}
+
+#[target_feature(enable = "avx2,fma,f16c")]
+fn k_q4_1(w: &[u8], a: &[u8]) -> f32 {
+    let x: &[BlockQ4_1] = cast_slice(w);
+    let y: &[BlockQ8_1] = cast_slice(a);
+    debug_assert_eq!(x.len(), y.len());
+    let mut acc = _mm256_setzero_ps();
+    let mut summs = 0f32;
+    for (bx, by) in x.iter().zip(y) {
+        summs += h2f(bx.m) * h2f(by.s);
+        let d = _mm256_set1_ps(h2f(bx.d) * h2f(by.d));
+        let p = dot_u8_i8(nibbles_legacy(&bx.qs), load32_i8(&by.qs));
+        acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(p), acc);
+    }
+    hsum_ps(acc) + summs
+}
+
+#[target_feature(enable = "avx2,fma,f16c")]
+fn k_q5_0(w: &[u8], a: &[u8]) -> f32 {
+    let x: &[BlockQ5_0] = cast_slice(w);
+    let y: &[BlockQ8_0] = cast_slice(a);
+    debug_assert_eq!(x.len(), y.len());
+    let mut acc = _mm256_setzero_ps();
+    let f0 = _mm256_set1_epi8(0xF0u8 as i8);
+    for (bx, by) in x.iter().zip(y) {
+        let d = _mm256_set1_ps(h2f(bx.d) * h2f(by.d));
+        // q - 16 as a signed byte: the low nibble when the fifth bit is set, else the low
+        // nibble with 0xF0 OR-ed in (i.e. minus 16).
+        let hi = _mm256_andnot_si256(bits_to_bytes(u32::from_le_bytes(bx.qh)), f0);
+        let qx = _mm256_or_si256(nibbles_legacy(&bx.qs), hi);
+        let p = dot_i8(qx, load32_i8(&by.qs));
+        acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(p), acc);
+    }
+    hsum_ps(acc)
+}
+
+/// `Σ_j bsum_j · m_j` for sixteen Q8_K `bsums` and per-16 multipliers.
+#[inline]
+fn bsums_dot(by: &BlockQ8K, m: impl Fn(usize) -> i32) -> i32 {
+    (0..16).map(|j| i32::from(by.bsum(j)) * m(j)).sum()
+}
+
+#[target_feature(enable = "avx2,fma,f16c")]
+fn k_q2_k(w: &[u8], a: &[u8]) -> f32 {
+    let x: &[BlockQ2K] = cast_slice(w);
+    let y: &[BlockQ8K] = cast_slice(a);
+    debug_assert_eq!(x.len(), y.len());
+    let mut acc = _mm256_setzero_ps();
+    let mut accm = 0f32;
+    let m3 = _mm256_set1_epi8(3);
+    for (bx, by) in x.iter().zip(y) {
+        let summs = bsums_dot(by, |j| i32::from(bx.scales[j] >> 4));
+        accm += by.d() * h2f(bx.dmin) * summs as f32;
+        let mut sumi = _mm256_setzero_si256();
+        for h in 0..2 {
+            let q2 = load32(arr32(&bx.qs[32 * h..]));
+            for k in 0..4 {
+                let q = _mm256_and_si256(_mm256_srl_epi16(q2, _mm_cvtsi32_si128(2 * k)), m3);
+                let e0 = 128 * h + 32 * k as usize;
+                let p16 = _mm256_maddubs_epi16(q, load32_i8(arr32(&by.qs[e0..])));
+                let sc = scale_pair(
+                    i16::from(bx.scales[e0 / 16] & 0xF),
+                    i16::from(bx.scales[e0 / 16 + 1] & 0xF),
+                );
+                sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p16, sc));
+            }
+        }
+        let d = _mm256_set1_ps(by.d() * h2f(bx.d));
+        acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(sumi), acc);
+    }
+    hsum_ps(acc) - accm
+}
+
+#[target_feature(enable = "avx2,fma,f16c")]
+fn k_q3_k(w: &[u8], a: &[u8]) -> f32 {
+    let x: &[BlockQ3K] = cast_slice(w);
+    let y: &[BlockQ8K] = cast_slice(a);
+    debug_assert_eq!(x.len(), y.len());
+    let mut acc = _mm256_setzero_ps();
+    let m3 = _mm256_set1_epi8(3);
+    let one = _mm256_set1_epi8(1);
+    let four = _mm256_set1_epi8(4);
+    for (bx, by) in x.iter().zip(y) {
+        let scales = bx.sub_scales();
+        let hmask = load32(&bx.hmask);
+        let mut sumi = _mm256_setzero_si256();
+        for h in 0..2 {
+            let q3 = load32(arr32(&bx.qs[32 * h..]));
+            for k in 0..4 {
+                let low = _mm256_and_si256(_mm256_srl_epi16(q3, _mm_cvtsi32_si128(2 * k)), m3);
+                let bit = 4 * h as i32 + k;
+                let hb = _mm256_and_si256(_mm256_srl_epi16(hmask, _mm_cvtsi32_si128(bit)), one);
+                // q + 4 = low + 4·bit is in 0..8 (unsigned for vpmaddubsw); the 4 comes back
+                // off through 4·Σq8.
+                let qp = _mm256_or_si256(low, _mm256_slli_epi16::<2>(hb));
+                let e0 = 128 * h + 32 * k as usize;
+                let q8 = load32_i8(arr32(&by.qs[e0..]));
+                let p16 =
+                    _mm256_sub_epi16(_mm256_maddubs_epi16(qp, q8), _mm256_maddubs_epi16(four, q8));
+                let sc = scale_pair(i16::from(scales[e0 / 16]), i16::from(scales[e0 / 16 + 1]));
+                sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p16, sc));
+            }
+        }
+        let d = _mm256_set1_ps(h2f(bx.d) * by.d());
+        acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(sumi), acc);
+    }
+    hsum_ps(acc)
+}
+
+/// Q4_K/Q5_K's eight 6-bit scales and mins.
+#[inline]
+fn k4_scales(packed: &[u8; 12]) -> ([u8; 8], [u8; 8]) {
+    let mut sc = [0u8; 8];
+    let mut mn = [0u8; 8];
+    for j in 0..8 {
+        (sc[j], mn[j]) = crate::quant::kquants::get_scale_min_k4(j, packed);
+    }
+    (sc, mn)
+}
+
+#[target_feature(enable = "avx2,fma,f16c")]
+fn k_q4_k(w: &[u8], a: &[u8]) -> f32 {
+    let x: &[BlockQ4K] = cast_slice(w);
+    let y: &[BlockQ8K] = cast_slice(a);
+    debug_assert_eq!(x.len(), y.len());
+    let mut acc = _mm256_setzero_ps();
+    let mut accm = 0f32;
+    let m4 = _mm256_set1_epi8(0x0F);
+    for (bx, by) in x.iter().zip(y) {
+        let (sc, mn) = k4_scales(&bx.scales);
+        let summs = bsums_dot(by, |j| i32::from(mn[j / 2]));
+        accm += h2f(bx.dmin) * by.d() * summs as f32;
+        let mut sumi = _mm256_setzero_si256();
+        for c in 0..4 {
+            let q4 = load32(arr32(&bx.qs[32 * c..]));
+            let lo = _mm256_and_si256(q4, m4);
+            let hi = _mm256_and_si256(_mm256_srli_epi16::<4>(q4), m4);
+            let p_lo = _mm256_maddubs_epi16(lo, load32_i8(arr32(&by.qs[64 * c..])));
+            let p_hi = _mm256_maddubs_epi16(hi, load32_i8(arr32(&by.qs[64 * c + 32..])));
+            let s_lo = _mm256_set1_epi16(i16::from(sc[2 * c]));
+            let s_hi = _mm256_set1_epi16(i16::from(sc[2 * c + 1]));
+            sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p_lo, s_lo));
+            sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p_hi, s_hi));
+        }
+        let d = _mm256_set1_ps(h2f(bx.d) * by.d());
+        acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(sumi), acc);
+    }
+    hsum_ps(acc) - accm
+}
+
+#[target_feature(enable = "avx2,fma,f16c")]
+fn k_q5_k(w: &[u8], a: &[u8]) -> f32 {
+    let x: &[BlockQ5K] = cast_slice(w);
+    let y: &[BlockQ8K] = cast_slice(a);
+    debug_assert_eq!(x.len(), y.len());
+    let mut acc = _mm256_setzero_ps();
+    let mut accm = 0f32;
+    let m4 = _mm256_set1_epi8(0x0F);
+    let one = _mm256_set1_epi8(1);
+    for (bx, by) in x.iter().zip(y) {
+        let (sc, mn) = k4_scales(&bx.scales);
+        let summs = bsums_dot(by, |j| i32::from(mn[j / 2]));
+        accm += h2f(bx.dmin) * by.d() * summs as f32;
+        let qh = load32(&bx.qh);
+        let mut sumi = _mm256_setzero_si256();
+        for c in 0..4 {
+            let q5 = load32(arr32(&bx.qs[32 * c..]));
+            // Sub-block 2c takes its fifth bit from bit 2c of qh, sub-block 2c+1 from 2c+1.
+            let b_lo = _mm256_and_si256(_mm256_srl_epi16(qh, _mm_cvtsi32_si128(2 * c as i32)), one);
+            let b_hi = _mm256_and_si256(
+                _mm256_srl_epi16(qh, _mm_cvtsi32_si128(2 * c as i32 + 1)),
+                one,
+            );
+            let lo = _mm256_or_si256(_mm256_and_si256(q5, m4), _mm256_slli_epi16::<4>(b_lo));
+            let hi = _mm256_or_si256(
+                _mm256_and_si256(_mm256_srli_epi16::<4>(q5), m4),
+                _mm256_slli_epi16::<4>(b_hi),
+            );
+            let p_lo = _mm256_maddubs_epi16(lo, load32_i8(arr32(&by.qs[64 * c..])));
+            let p_hi = _mm256_maddubs_epi16(hi, load32_i8(arr32(&by.qs[64 * c + 32..])));
+            sumi = _mm256_add_epi32(
+                sumi,
+                _mm256_madd_epi16(p_lo, _mm256_set1_epi16(i16::from(sc[2 * c]))),
+            );
+            sumi = _mm256_add_epi32(
+                sumi,
+                _mm256_madd_epi16(p_hi, _mm256_set1_epi16(i16::from(sc[2 * c + 1]))),
+            );
+        }
+        let d = _mm256_set1_ps(h2f(bx.d) * by.d());
+        acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(sumi), acc);
+    }
+    hsum_ps(acc) - accm
+}
+
+#[target_feature(enable = "avx2,fma,f16c")]
+fn k_q6_k(w: &[u8], a: &[u8]) -> f32 {
+    let x: &[BlockQ6K] = cast_slice(w);
+    let y: &[BlockQ8K] = cast_slice(a);
+    debug_assert_eq!(x.len(), y.len());
+    let mut acc = _mm256_setzero_ps();
+    let m4 = _mm256_set1_epi8(0x0F);
+    let m3 = _mm256_set1_epi8(3);
+    let m32 = _mm256_set1_epi8(32);
+    for (bx, by) in x.iter().zip(y) {
+        let mut sumi = _mm256_setzero_si256();
+        for h in 0..2 {
+            let ql0 = load32(arr32(&bx.ql[64 * h..]));
+            let ql1 = load32(arr32(&bx.ql[64 * h + 32..]));
+            let qh = load32(arr32(&bx.qh[32 * h..]));
+            for k in 0..4usize {
+                let src = if k & 1 == 0 { ql0 } else { ql1 };
+                let low = if k < 2 {
+                    _mm256_and_si256(src, m4)
+                } else {
+                    _mm256_and_si256(_mm256_srli_epi16::<4>(src), m4)
+                };
+                let high =
+                    _mm256_and_si256(_mm256_srl_epi16(qh, _mm_cvtsi32_si128(2 * k as i32)), m3);
+                // The unsigned 6-bit quant q in 0..64; (q - 32)·q8 = q·q8 - 32·q8.
+                let q = _mm256_or_si256(low, _mm256_slli_epi16::<4>(high));
+                let e0 = 128 * h + 32 * k;
+                let q8 = load32_i8(arr32(&by.qs[e0..]));
+                let p16 =
+                    _mm256_sub_epi16(_mm256_maddubs_epi16(q, q8), _mm256_maddubs_epi16(m32, q8));
+                let sc = scale_pair(
+                    i16::from(bx.scales[e0 / 16]),
+                    i16::from(bx.scales[e0 / 16 + 1]),
+                );
+                sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p16, sc));
+            }
+        }
+        let d = _mm256_set1_ps(h2f(bx.d) * by.d());
+        acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(sumi), acc);
+    }
+    hsum_ps(acc)
+}
+
+// ------------------------------------------------------------------------------ wrappers
+//
+// SAFETY (all wrappers): `dot_fn` hands these out only after `available()` confirmed AVX2, FMA
+// and F16C, so calling the `#[target_feature]` kernels is sound.
+
+macro_rules! wrap {
+    ($($w:ident => $k:ident),* $(,)?) => {$(
+        fn $w(w: &[u8], a: &[u8]) -> f32 {
+            // SAFETY: see the note above: only reachable when the CPU has the features.
+            unsafe { $k(w, a) }
+        }
+    )*};
+}
+
+wrap!(
+    w_f32 => k_f32,
+    w_f16 => k_f16,
+    w_q8_0 => k_q8_0,
+    w_q4_0 => k_q4_0,
+    w_q4_1 => k_q4_1,
+    w_q5_0 => k_q5_0,
+    w_q2_k => k_q2_k,
+    w_q3_k => k_q3_k,
+    w_q4_k => k_q4_k,
+    w_q5_k => k_q5_k,
+    w_q6_k => k_q6_k,
+);
