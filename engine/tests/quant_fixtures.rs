@@ -40,6 +40,28 @@ fn imatrix_is_ignored_where_ggml_ignores_it() {
     assert_variant_exact(Variant::ImatrixIgnored);
 }
 
+/// The imatrix must actually matter where ggml uses it: ggml's bytes with and without it
+/// differ, and so do ours (guards against a dispatch that silently drops the weights and still
+/// passes because a fixture happened to come out the same).
+#[test]
+fn imatrix_changes_the_output_where_ggml_uses_it() {
+    let input = read_f32("input.f32");
+    let imatrix = read_f32("imatrix.f32");
+    for c in CASES.iter().filter(|c| c.imatrix) {
+        let name = c.ty.name();
+        let (plain, weighted) = (
+            read(&format!("{name}.bin")),
+            read(&format!("{name}.imatrix.bin")),
+        );
+        assert_ne!(plain, weighted, "{name}: ggml's fixtures");
+        assert_ne!(
+            quantize_all(c.ty, &input, None),
+            quantize_all(c.ty, &input, Some(&imatrix)),
+            "{name}: ours"
+        );
+    }
+}
+
 #[test]
 fn nan_inf_and_huge_inputs_match_ggml() {
     assert_variant_exact(Variant::Special);

@@ -22,7 +22,11 @@ pub enum QuantError {
     #[error("{0} is not a type Bitsmith can quantize to")]
     Unsupported(GgmlType),
     #[error("{ty} rows must be a multiple of {block} elements, got {n}")]
-    PartialBlock { ty: GgmlType, block: usize, n: usize },
+    PartialBlock {
+        ty: GgmlType,
+        block: usize,
+        n: usize,
+    },
     #[error("buffer size mismatch: expected {expected} bytes/elements, got {got}")]
     Size { expected: usize, got: usize },
     #[error("importance weights must have one value per column ({expected}), got {got}")]
@@ -151,7 +155,7 @@ pub fn quantize_rows(
     dst: &mut [u8],
     imatrix: Option<&[f32]>,
 ) -> Result<usize, QuantError> {
-    if n_per_row == 0 || src.len() % n_per_row != 0 {
+    if n_per_row == 0 || !src.len().is_multiple_of(n_per_row) {
         return Err(QuantError::Size {
             expected: n_per_row,
             got: src.len(),
@@ -169,7 +173,10 @@ pub fn quantize_rows(
             got: dst.len(),
         });
     }
-    for (s, d) in src.chunks_exact(n_per_row).zip(dst.chunks_exact_mut(row_bytes)) {
+    for (s, d) in src
+        .chunks_exact(n_per_row)
+        .zip(dst.chunks_exact_mut(row_bytes))
+    {
         quantize_row(ty, s, d, imatrix)?;
     }
     Ok(rows * row_bytes)
