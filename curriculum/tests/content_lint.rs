@@ -510,3 +510,43 @@ fn tracks_without_lessons_and_broken_weights_are_reported() {
     c.files.remove("weights/h.f32");
     assert!(errors(&c).contains("Hessian block of slice 'w' is missing"));
 }
+
+/// Not a check: `DUMP_LESSON=<id> cargo test -p bitsmith-curriculum dump -- --nocapture` prints
+/// a compiled lesson, for reviewing the HTML the app will render.
+#[test]
+fn dump() {
+    let Ok(id) = std::env::var("DUMP_LESSON") else {
+        return;
+    };
+    let compiled = compile(&real_content()).unwrap_or_else(|d| panic!("{}", show(&d)));
+    let lesson = compiled.langs[0]
+        .lessons
+        .iter()
+        .find(|l| l.meta.id == id)
+        .expect("lesson id");
+    for b in &lesson.blocks {
+        println!("{b:#?}");
+    }
+}
+
+/// The widget type tables must agree with the engine the app runs them on: every ggml type a
+/// lesson may name is quantizable by the engine with the same block size and bits per weight,
+/// and every KV-cache type exists with the same cost.
+#[test]
+fn widget_types_match_the_engine() {
+    use bitsmith_curriculum::compile::{KV_TYPES, WIDGET_GGML_TYPES};
+    use bitsmith_engine::GgmlType;
+    for &(name, block, bpw) in WIDGET_GGML_TYPES {
+        let ty = GgmlType::from_name(name).unwrap_or_else(|| panic!("engine lacks {name}"));
+        assert!(
+            bitsmith_engine::quant::can_quantize(ty),
+            "engine cannot quantize {name}"
+        );
+        assert_eq!(ty.block_size(), block as usize, "{name} block size");
+        assert!((ty.bits_per_weight() - bpw).abs() < 1e-9, "{name} bpw");
+    }
+    for &(name, bits) in KV_TYPES {
+        let ty = GgmlType::from_name(name).unwrap_or_else(|| panic!("engine lacks {name}"));
+        assert!((ty.bits_per_weight() - bits).abs() < 1e-9, "{name} bits");
+    }
+}
