@@ -21,7 +21,10 @@ pub fn rms_norm(x: &[f32], weight: &[f32], eps: f32, out: &mut [f32]) {
 /// Applies `rms_norm` to each row of `x` (rows of `weight.len()` elements).
 pub fn rms_norm_rows(x: &[f32], weight: &[f32], eps: f32, out: &mut [f32]) {
     let n = weight.len();
-    assert!(n > 0 && x.len() % n == 0, "rms_norm_rows: ragged rows");
+    assert!(
+        n > 0 && x.len().is_multiple_of(n),
+        "rms_norm_rows: ragged rows"
+    );
     for (row, o) in x.chunks_exact(n).zip(out.chunks_exact_mut(n)) {
         rms_norm(row, weight, eps, o);
     }

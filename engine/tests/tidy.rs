@@ -46,9 +46,18 @@ fn engine_depends_on_nothing_browser_or_gpu() {
         String::from_utf8_lossy(&out.stderr)
     );
     let tree = String::from_utf8(out.stdout).unwrap();
-    assert!(tree.contains("bitsmith-engine"), "unexpected cargo tree output");
+    assert!(
+        tree.contains("bitsmith-engine"),
+        "unexpected cargo tree output"
+    );
     let forbidden = [
-        "web-sys", "js-sys", "wasm-bindgen ", "gloo", "idb ", "yew", "wgpu",
+        "web-sys",
+        "js-sys",
+        "wasm-bindgen ",
+        "gloo",
+        "idb ",
+        "yew",
+        "wgpu",
     ];
     for line in tree.lines() {
         for f in forbidden {
@@ -67,7 +76,13 @@ fn engine_library_does_no_io() {
     let mut srcs = vec![];
     files(&repo().join("engine/src"), "rs", &mut srcs);
     let bin = repo().join("engine/src/bin");
-    let forbidden = ["std::fs", "std::net", "std::process", "std::env", "File::open"];
+    let forbidden = [
+        "std::fs",
+        "std::net",
+        "std::process",
+        "std::env",
+        "File::open",
+    ];
     let mut checked = 0;
     for f in srcs.iter().filter(|f| !f.starts_with(&bin)) {
         let text = std::fs::read_to_string(f).unwrap();
@@ -136,7 +151,10 @@ fn architecture_doc_is_current() {
     for m in members.split(',') {
         let m = m.trim().trim_matches('"');
         if !m.is_empty() {
-            assert!(doc.contains(&format!("`{m}/`")), "ARCHITECTURE.md does not describe {m}/");
+            assert!(
+                doc.contains(&format!("`{m}/`")),
+                "ARCHITECTURE.md does not describe {m}/"
+            );
         }
     }
 }

@@ -207,7 +207,10 @@ fn entry(binding: u32, buffer: &wgpu::Buffer) -> wgpu::BindGroupEntry<'_> {
 /// Largest relative difference between a GPU result and its reference, measured against the
 /// reference's largest magnitude (so values near zero don't blow the ratio up).
 pub fn max_rel_diff(got: &[f32], want: &[f32]) -> f32 {
-    let scale = want.iter().fold(0f32, |m, v| m.max(v.abs())).max(f32::MIN_POSITIVE);
+    let scale = want
+        .iter()
+        .fold(0f32, |m, v| m.max(v.abs()))
+        .max(f32::MIN_POSITIVE);
     got.iter()
         .zip(want)
         .fold(0f32, |m, (g, w)| m.max((g - w).abs() / scale))

@@ -10,7 +10,9 @@ wasm_bindgen_test_configure!(run_in_browser);
 
 #[wasm_bindgen_test]
 async fn rms_norm_matches_reference_in_the_browser() {
-    let gpu = Gpu::open().await.expect("WebGPU adapter (run Chromium with --enable-unsafe-webgpu)");
+    let gpu = Gpu::open()
+        .await
+        .expect("WebGPU adapter (run Chromium with --enable-unsafe-webgpu)");
     for (n, rows) in [(576, 3), (257, 2), (4096, 1)] {
         let x = test_signal(n * rows, n as u32);
         let w = test_signal(n, 7);
