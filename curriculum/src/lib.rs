@@ -170,7 +170,8 @@ pub struct LessonMeta {
     pub prerequisites: Vec<String>,
     /// [`Skill::id`]s this lesson teaches.
     pub skills: Vec<String>,
-    /// Estimated reading time in minutes (widgets and quiz excluded).
+    /// Estimated reading time in minutes (widgets and quiz excluded; linted against the text's
+    /// length at about 100 words a minute plus one).
     pub minutes: u32,
     /// At least one (linted).
     pub sources: Vec<Source>,
@@ -183,9 +184,11 @@ pub struct LessonMeta {
     pub widgets: Vec<WidgetKind>,
     /// Weight slice ids the lesson's widgets load (so the app can precache them).
     pub weights: Vec<String>,
-    /// Size of the encoded bundle file in bytes.
+    /// Size of the encoded bundle file in bytes. Set in the [`Catalog`]'s copy only; 0 in the
+    /// copy inside the bundle itself (a file cannot contain its own size and hash).
     pub bundle_bytes: u32,
     /// FNV-1a 64 of the encoded bundle, as 16 hex digits: a cache key that changes with content.
+    /// Set in the [`Catalog`]'s copy only; empty inside the bundle.
     pub bundle_hash: String,
 }
 

@@ -216,7 +216,7 @@ const GOOD_WIDGET: &str = "```widget\nkind = \"quantize_matrix\"\nweights = \"w\
 
 fn lesson(id: &str, prereqs: &str, body: &str) -> String {
     format!(
-        "+++\nid = \"{id}\"\ntitle = \"Title {id}\"\nsummary = \"s\"\ntrack = \"t\"\nlevel = \"intro\"\nprerequisites = [{prereqs}]\nskills = [\"s\"]\nminutes = 5\n\n[[sources]]\ntitle = \"src\"\nurl = \"https://example.org/\"\n+++\n\n## Intro\n\nText.\n\n{body}"
+        "+++\nid = \"{id}\"\ntitle = \"Title {id}\"\nsummary = \"s\"\ntrack = \"t\"\nlevel = \"intro\"\nprerequisites = [{prereqs}]\nskills = [\"s\"]\nminutes = 3\n\n[[sources]]\ntitle = \"src\"\nurl = \"https://example.org/\"\n+++\n\n## Intro\n\nText.\n\n{body}"
     )
 }
 
@@ -263,7 +263,7 @@ fn minimal_tree_compiles() {
 fn broken_front_matter_is_reported() {
     let no_fm = tree(&[("en/t/01-a.md", "## Hi\n".to_string())]);
     assert!(errors(&no_fm).contains("missing front matter"));
-    let unknown_key = good("a", "", "").replacen("minutes = 5", "minutes = 5\ncolour = \"red\"", 1);
+    let unknown_key = good("a", "", "").replacen("minutes = 3", "minutes = 3\ncolour = \"red\"", 1);
     assert!(errors(&tree(&[("en/t/01-a.md", unknown_key)])).contains("unknown field"));
     let bad_level = good("a", "", "").replacen("\"intro\"", "\"expert\"", 1);
     assert!(errors(&tree(&[("en/t/01-a.md", bad_level)])).contains("level 'expert'"));
@@ -273,6 +273,8 @@ fn broken_front_matter_is_reported() {
         1,
     );
     assert!(errors(&tree(&[("en/t/01-a.md", no_source)])).contains("at least one source"));
+    let slow = good("a", "", "").replacen("minutes = 3", "minutes = 15", 1);
+    assert!(errors(&tree(&[("en/t/01-a.md", slow)])).contains("minutes = 15 but the body has"));
     let wrong_name = tree(&[("en/t/01-other.md", good("a", "", ""))]);
     assert!(errors(&wrong_name).contains("file name says 'other'"));
     let unknown_skill = good("a", "", "").replacen("skills = [\"s\"]", "skills = [\"nope\"]", 1);

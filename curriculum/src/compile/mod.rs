@@ -919,6 +919,20 @@ fn compile_lesson(
             }
         }
     }
+    // Reading time: about 100 words a minute of dense technical prose, plus a minute for the
+    // figures and tables. A declared time far from that is a typo or a stale estimate.
+    let words = r.text.split_whitespace().count() as u32;
+    let estimate = (words + 50) / 100 + 1;
+    if fm.minutes.abs_diff(estimate) > 3 {
+        d.push(
+            path,
+            2,
+            format!(
+                "minutes = {} but the body has {words} words (≈ {estimate} min)",
+                fm.minutes
+            ),
+        );
+    }
     if quiz_items.is_empty() {
         d.push(
             path,
