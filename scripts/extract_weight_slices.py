@@ -5,8 +5,12 @@ the numbers the lessons quote.
 Re-runnable; writes only under the output directory (default: content/weights/):
 
   <id>.f16            raw little-endian IEEE half floats, row-major, no header
+  <id>.imatrix.f32    per input column of the slice's matrix, mean x^2 over the evaluation text
+                      (what llama-imatrix collects), little-endian f32
+  blk0.attn_q.hessian.f32
+                      E[x x^T] of 32 input columns of layer 0's attention (for the QUBO widget)
   manifest.json       one entry per slice: id, file, rows, cols, source tensor and type, layer,
-                      the source rows (or token ids), and a note
+                      the source rows (or token ids), importance/Hessian files, and a note
   measurements.json   (unless --skip-measure) perplexity / KL divergence measurements made with
                       a NumPy re-implementation of the model's forward pass (see measure())
 
