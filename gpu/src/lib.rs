@@ -86,7 +86,7 @@ impl Gpu {
         eps: f32,
     ) -> Result<Vec<f32>, GpuError> {
         let n = weight.len();
-        if n == 0 || x.len() % n != 0 {
+        if n == 0 || !x.len().is_multiple_of(n) {
             return Err(GpuError::Input(format!(
                 "{} values do not form rows of {n}",
                 x.len()
