@@ -10,6 +10,8 @@ use bitsmith_engine::GgmlType;
 use bitsmith_engine::device::{AdapterReport, SelfCheck};
 use serde::{Deserialize, Serialize};
 
+pub mod plan;
+
 /// Chosen by the UI, unique per page load.
 pub type JobId = u32;
 
@@ -23,6 +25,10 @@ pub type CallId = u32;
 pub enum Call {
     /// Echo, for tests of the call machinery.
     Echo(String),
+    /// The planner's model and device pickers.
+    PlanLists,
+    /// A plan: fit, speed and cost for every preset.
+    Plan(Box<plan::PlanInput>),
 }
 
 /// The answer to a `Call`, same variant order.
@@ -31,6 +37,8 @@ pub enum Reply {
     Echo(String),
     /// The call could not be answered (bad input); the text says why.
     Error(String),
+    PlanLists(plan::PlanLists),
+    Plan(Box<plan::PlanView>),
 }
 
 /// UI → worker.
@@ -56,6 +64,13 @@ pub enum JobSpec {
     /// Quantize `rows` synthetic rows of `cols` values to `ty` with the engine, measuring
     /// throughput (the planner's CPU micro-benchmark; also exercises progress and cancel).
     QuantBench { ty: GgmlType, rows: u32, cols: u32 },
+    /// The planner's "this device" micro-benchmark: memory bandwidth (a stream over
+    /// `buffer_mib` MiB) and f32 GEMM throughput (`gemm_n`³), each for about `phase_ms`.
+    DeviceBench {
+        buffer_mib: u32,
+        gemm_n: u32,
+        phase_ms: u32,
+    },
 }
 
 /// Worker → UI.
@@ -81,6 +96,7 @@ pub enum JobResult {
         millis: f64,
         rmse: f32,
     },
+    DeviceBench(plan::DeviceBenchResult),
 }
 
 /// Encodes a message for the wire.

@@ -15,6 +15,8 @@ use wasm_bindgen::{JsCast, JsValue};
 
 use crate::protocol::{Call, JobId, JobResult, JobSpec, Reply, Request, Response};
 
+mod plan;
+
 /// Worker messages travel as postcard bytes in a `Uint8Array`.
 pub struct PostcardCodec;
 
@@ -121,6 +123,8 @@ impl Worker for EngineWorker {
 fn answer(body: Call) -> Reply {
     match body {
         Call::Echo(s) => Reply::Echo(s),
+        Call::PlanLists => plan::lists(),
+        Call::Plan(input) => plan::answer(&input),
     }
 }
 
@@ -167,6 +171,7 @@ async fn run_job(
                 Err(message) => Response::Failed { job, message },
             }
         }
+        spec @ JobSpec::DeviceBench { .. } => plan::run_bench(scope, id, job, spec, cancel).await,
     }
 }
 

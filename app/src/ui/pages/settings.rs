@@ -258,6 +258,8 @@ fn engine_section() -> Html {
                 ("rmse", format!("{rmse:.2e}").into()),
             ],
         ),
+        // Other pages' jobs (the planner's device benchmark) are not shown here.
+        Some(JobState::Finished(_)) => String::new(),
         Some(JobState::Cancelled) => tr.t("settings-bench-cancelled"),
         Some(JobState::Failed(m)) => {
             tr.ta("settings-bench-failed", &[("reason", m.clone().into())])

@@ -1,0 +1,254 @@
+//! The planner's side of the worker: answers `Call::PlanLists` and `Call::Plan` (the engine's
+//! `plan` module does the work, `protocol::plan` digests it for the page), and runs the
+//! "this device" micro-benchmark job.
+//!
+//! The benchmark measures what this browser gives the engine: one wasm thread (the engine
+//! worker is single-threaded, and the wasm build has no SIMD), streaming memory and multiplying
+//! f32 matrices. Both are lower bounds for the machine: native code with every core and SIMD
+//! goes faster. WebGPU is not benchmarked: that needs a WGSL matmul kernel in `gpu/` with its
+//! scalar reference in `engine::ops`, which do not exist yet.
+
+use std::cell::Cell;
+
+use gloo::worker::{HandlerId, WorkerScope};
+
+use super::{EngineWorker, STEP_BUDGET_MS, now_ms, yield_now};
+use crate::protocol::plan::{DeviceBenchResult, PlanInput, plan_lists, plan_view};
+use crate::protocol::{JobId, JobResult, JobSpec, Reply, Response};
+
+pub fn lists() -> Reply {
+    match plan_lists() {
+        Ok(l) => Reply::PlanLists(l),
+        Err(e) => Reply::Error(e),
+    }
+}
+
+pub fn answer(input: &PlanInput) -> Reply {
+    match plan_view(input) {
+        Ok(v) => Reply::Plan(Box::new(v)),
+        Err(e) => Reply::Error(e),
+    }
+}
+
+/// Progress units of the whole benchmark: the stream fills the first half, the GEMM the second.
+const PROGRESS_TOTAL: u64 = 1000;
+
+/// Runs `JobSpec::DeviceBench` to its end response.
+pub async fn run_bench(
+    scope: &WorkerScope<EngineWorker>,
+    id: HandlerId,
+    job: JobId,
+    spec: JobSpec,
+    cancel: &Cell<bool>,
+) -> Response {
+    let JobSpec::DeviceBench {
+        buffer_mib,
+        gemm_n,
+        phase_ms,
+    } = spec
+    else {
+        return Response::Failed {
+            job,
+            message: "not a device benchmark".into(),
+        };
+    };
+    let progress = |done: u64| {
+        scope.respond(
+            id,
+            Response::Progress {
+                job,
+                done: done.min(PROGRESS_TOTAL),
+                total: PROGRESS_TOTAL,
+            },
+        )
+    };
+    match bench(
+        buffer_mib,
+        gemm_n,
+        f64::from(phase_ms.max(1)),
+        cancel,
+        progress,
+    )
+    .await
+    {
+        Ok(Some(r)) => Response::Finished {
+            job,
+            result: JobResult::DeviceBench(r),
+        },
+        Ok(None) => Response::Cancelled { job },
+        Err(message) => Response::Failed { job, message },
+    }
+}
+
+/// Bytes streamed between clock reads: big enough for the coarse `performance.now()` of a
+/// worker that is not cross-origin isolated (100 µs), small enough to honour the step budget.
+const STREAM_CHUNK: usize = 2 << 20; // u64 elements = 16 MiB
+
+/// Rows of C computed between clock reads.
+const GEMM_ROWS: usize = 16;
+
+async fn bench(
+    buffer_mib: u32,
+    gemm_n: u32,
+    phase_ms: f64,
+    cancel: &Cell<bool>,
+    progress: impl Fn(u64),
+) -> Result<Option<DeviceBenchResult>, String> {
+    let half = PROGRESS_TOTAL / 2;
+    // Phase 1: memory bandwidth. The buffer must dwarf the last-level cache (tens of MiB on
+    // desktops), or the stream measures the cache instead.
+    let elems = (buffer_mib.max(1) as usize) << 17; // MiB → u64 elements
+    let mut buf: Vec<u64> = Vec::new();
+    buf.try_reserve_exact(elems)
+        .map_err(|_| format!("could not allocate a {buffer_mib} MiB buffer"))?;
+    // Writing every element also commits the pages, so the timed passes see no page faults.
+    buf.extend(0..elems as u64);
+    let want = kernels::series_sum(elems as u64);
+    let (mut busy, mut best_gbs, mut passes) = (0f64, 0f64, 0u32);
+    while busy < phase_ms || passes < 2 {
+        let mut pass_ms = 0f64;
+        let mut sum = 0u64;
+        let mut step_start = now_ms();
+        for chunk in buf.chunks(STREAM_CHUNK) {
+            let t0 = now_ms();
+            sum = sum.wrapping_add(kernels::stream_sum(chunk));
+            pass_ms += now_ms() - t0;
+            if now_ms() - step_start >= STEP_BUDGET_MS {
+                progress(((busy + pass_ms) / phase_ms * half as f64) as u64);
+                yield_now().await;
+                if cancel.get() {
+                    return Ok(None);
+                }
+                step_start = now_ms();
+            }
+        }
+        if sum != want {
+            return Err(format!("stream check failed: sum {sum} instead of {want}"));
+        }
+        busy += pass_ms;
+        passes += 1;
+        // A pass faster than the clock can resolve says nothing; keep the best finite one.
+        if pass_ms > 0.0 {
+            best_gbs = best_gbs.max((elems * 8) as f64 / (pass_ms * 1e-3) / 1e9);
+        }
+    }
+    drop(buf);
+    progress(half);
+    yield_now().await;
+    if cancel.get() {
+        return Ok(None);
+    }
+
+    // Phase 2: f32 GEMM, C = A·B, n × n.
+    let n = gemm_n.clamp(16, 1024) as usize;
+    let a = bitsmith_gpu::test_signal(n * n, 11);
+    let b = bitsmith_gpu::test_signal(n * n, 12);
+    let mut c = vec![0f32; n * n];
+    let flops = 2.0 * (n as f64).powi(3);
+    let (mut busy2, mut best_gflops, mut reps) = (0f64, 0f64, 0u32);
+    let gemm_start = busy;
+    while busy2 < phase_ms || reps < 2 {
+        c.fill(0.0);
+        let mut rep_ms = 0f64;
+        let mut step_start = now_ms();
+        let mut row = 0;
+        while row < n {
+            let end = (row + GEMM_ROWS).min(n);
+            let t0 = now_ms();
+            kernels::gemm_rows(&a, &b, &mut c, n, row..end);
+            rep_ms += now_ms() - t0;
+            row = end;
+            if now_ms() - step_start >= STEP_BUDGET_MS {
+                progress(half + ((busy2 + rep_ms) / phase_ms * half as f64) as u64);
+                yield_now().await;
+                if cancel.get() {
+                    return Ok(None);
+                }
+                step_start = now_ms();
+            }
+        }
+        busy2 += rep_ms;
+        reps += 1;
+        if rep_ms > 0.0 {
+            best_gflops = best_gflops.max(flops / (rep_ms * 1e-3) / 1e9);
+        }
+    }
+    let check = kernels::check_rows(&a, &b, &c, n);
+    // f32 sums of n products of values in [-2, 2) against an f64 reference.
+    if check > 1e-4 {
+        return Err(format!("GEMM check failed: relative difference {check:e}"));
+    }
+    progress(PROGRESS_TOTAL);
+    if best_gbs == 0.0 || best_gflops == 0.0 {
+        return Err("the clock is too coarse to time this device".into());
+    }
+    Ok(Some(DeviceBenchResult {
+        bandwidth_gbs: best_gbs,
+        buffer_bytes: (elems * 8) as u64,
+        cpu_gflops: best_gflops,
+        gemm_n: n as u32,
+        gemm_check: check,
+        millis: gemm_start + busy2,
+    }))
+}
+
+/// The benchmark's kernels: plain Rust, written so the compiler keeps independent
+/// accumulators and contiguous inner loops.
+mod kernels {
+    use std::ops::Range;
+
+    /// Σ 0..n, wrapping like the stream's sum.
+    pub fn series_sum(n: u64) -> u64 {
+        // n(n−1)/2 without overflowing before the division.
+        if n.is_multiple_of(2) {
+            (n / 2).wrapping_mul(n.wrapping_sub(1))
+        } else {
+            n.wrapping_mul((n - 1) / 2)
+        }
+    }
+
+    /// Wrapping sum of `buf` with eight independent accumulators, so the loop is bound by
+    /// loads rather than by one chain of dependent adds.
+    pub fn stream_sum(buf: &[u64]) -> u64 {
+        let mut acc = [0u64; 8];
+        let (blocks, rest) = buf.as_chunks::<8>();
+        for blk in blocks {
+            for (a, v) in acc.iter_mut().zip(blk) {
+                *a = a.wrapping_add(*v);
+            }
+        }
+        let tail = rest.iter().fold(0u64, |s, v| s.wrapping_add(*v));
+        acc.iter().fold(tail, |s, v| s.wrapping_add(*v))
+    }
+
+    /// Rows `rows` of C += A·B (row-major n × n) in i-k-j order: the inner loop walks a row of
+    /// B and a row of C contiguously.
+    pub fn gemm_rows(a: &[f32], b: &[f32], c: &mut [f32], n: usize, rows: Range<usize>) {
+        for i in rows {
+            let c_row = &mut c[i * n..(i + 1) * n];
+            for k in 0..n {
+                let aik = a[i * n + k];
+                let b_row = &b[k * n..(k + 1) * n];
+                for (cv, bv) in c_row.iter_mut().zip(b_row) {
+                    *cv += aik * bv;
+                }
+            }
+        }
+    }
+
+    /// Largest difference of three rows of C against the naive dot products in f64, relative
+    /// to the largest reference magnitude.
+    pub fn check_rows(a: &[f32], b: &[f32], c: &[f32], n: usize) -> f32 {
+        let (mut diff, mut scale) = (0f64, f64::MIN_POSITIVE);
+        for i in [0, n / 2, n - 1] {
+            for j in 0..n {
+                let want: f64 = (0..n)
+                    .map(|k| f64::from(a[i * n + k]) * f64::from(b[k * n + j]))
+                    .sum();
+                scale = scale.max(want.abs());
+                diff = diff.max((f64::from(c[i * n + j]) - want).abs());
+            }
+        }
+        (diff / scale) as f32
+    }
+}
