@@ -1,0 +1,359 @@
+//! WebAssembly simd128 kernels (compiled when the build enables `+simd128`, which
+//! `.cargo/config.toml` does for `wasm32-unknown-unknown`; every browser Bitsmith supports has
+//! it).
+//!
+//! The integer part of each block is computed 16 bytes at a time: weights are unpacked to
+//! signed bytes (nibbles, bit planes and high bits shifted into place), multiplied with the Q8
+//! activations by `i16x8.extmul_{low,high}_i8x16`, the two halves added in i16 (each product is
+//! at most 127·128, so two of them stay below 2^15) and widened pairwise to i32 lanes. Sixteen
+//! bytes are exactly one k-quant sub-block, so sub-block scales multiply those i32 lanes. The
+//! per-block f32 scale is applied to the four lanes and the lanes are summed at the end: only
+//! that f32 order differs from the scalar reference.
+
+use core::arch::wasm32::*;
+
+use bytemuck::cast_slice;
+
+use super::DotFn;
+use crate::GgmlType;
+use crate::quant::common::fp16_le_to_f32;
+use crate::quant::kquants::{
+    BlockQ2K, BlockQ3K, BlockQ4K, BlockQ5K, BlockQ6K, BlockQ8K, get_scale_min_k4,
+};
+use crate::quant::legacy::{BlockQ4_0, BlockQ4_1, BlockQ5_0, BlockQ8_0, BlockQ8_1};
+
+/// The simd128 kernel for `ty`, if there is one.
+pub fn dot_fn(ty: GgmlType) -> Option<DotFn> {
+    use GgmlType as G;
+    Some(match ty {
+        G::F32 => k_f32,
+        G::Q8_0 => k_q8_0,
+        G::Q4_0 => k_q4_0,
+        G::Q4_1 => k_q4_1,
+        G::Q5_0 => k_q5_0,
+        G::Q2_K => k_q2_k,
+        G::Q3_K => k_q3_k,
+        G::Q4_K => k_q4_k,
+        G::Q5_K => k_q5_k,
+        G::Q6_K => k_q6_k,
+        _ => return None,
+    })
+}
+
+/// 16 bytes from a fixed-size array.
+#[inline]
+fn ld(b: &[u8; 16]) -> v128 {
+    // SAFETY: `b` is exactly 16 readable bytes; wasm loads need no alignment.
+    unsafe { v128_load(b.as_ptr().cast()) }
+}
+
+#[inline]
+fn ld_i8(b: &[i8; 16]) -> v128 {
+    // SAFETY: as `ld`.
+    unsafe { v128_load(b.as_ptr().cast()) }
+}
+
+/// Bytes `at..at + 16` of a slice as an array reference (panics rather than reading out of
+/// bounds; callers index inside a block).
+#[inline]
+fn a16<T>(s: &[T], at: usize) -> &[T; 16] {
+    s[at..at + 16].try_into().expect("16 elements")
+}
+
+/// Σ a·b over 16 signed bytes, spread over four i32 lanes.
+#[inline]
+fn dot16(a: v128, b: v128) -> v128 {
+    let p = i16x8_add(i16x8_extmul_low_i8x16(a, b), i16x8_extmul_high_i8x16(a, b));
+    i32x4_extadd_pairwise_i16x8(p)
+}
+
+#[inline]
+fn hsum(v: v128) -> f32 {
+    (f32x4_extract_lane::<0>(v) + f32x4_extract_lane::<1>(v))
+        + (f32x4_extract_lane::<2>(v) + f32x4_extract_lane::<3>(v))
+}
+
+/// `acc + d · float(sumi)` lane-wise.
+#[inline]
+fn fma_block(acc: v128, sumi: v128, d: f32) -> v128 {
+    f32x4_add(acc, f32x4_mul(f32x4_convert_i32x4(sumi), f32x4_splat(d)))
+}
+
+/// 32 bits to two 16-byte masks holding 0x10 where the bit is set: Q5's fifth bits.
+#[inline]
+fn fifth_bits(qh: u32) -> (v128, v128) {
+    let src = u32x4_splat(qh);
+    let sel = u8x16(1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128);
+    let lo_idx = u8x16(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
+    let hi_idx = u8x16(2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
+    let bit = |idx| {
+        let bytes = u8x16_swizzle(src, idx);
+        v128_and(i8x16_eq(v128_and(bytes, sel), sel), u8x16_splat(0x10))
+    };
+    (bit(lo_idx), bit(hi_idx))
+}
+
+fn k_f32(w: &[u8], a: &[u8]) -> f32 {
+    debug_assert_eq!(w.len(), a.len());
+    let (cw, rw) = w.as_chunks::<16>();
+    let (ca, ra) = a.as_chunks::<16>();
+    let mut acc = [f32x4_splat(0.0); 4];
+    for (i, (x, y)) in cw.iter().zip(ca).enumerate() {
+        acc[i % 4] = f32x4_add(acc[i % 4], f32x4_mul(ld(x), ld(y)));
+    }
+    let mut s = hsum(f32x4_add(
+        f32x4_add(acc[0], acc[1]),
+        f32x4_add(acc[2], acc[3]),
+    ));
+    for (x, y) in rw.as_chunks::<4>().0.iter().zip(ra.as_chunks::<4>().0) {
+        s += f32::from_le_bytes(*x) * f32::from_le_bytes(*y);
+    }
+    s
+}
+
+fn k_q8_0(w: &[u8], a: &[u8]) -> f32 {
+    let x: &[BlockQ8_0] = cast_slice(w);
+    let y: &[BlockQ8_0] = cast_slice(a);
+    debug_assert_eq!(x.len(), y.len());
+    let mut acc = f32x4_splat(0.0);
+    for (bx, by) in x.iter().zip(y) {
+        let s = i32x4_add(
+            dot16(ld_i8(a16(&bx.qs, 0)), ld_i8(a16(&by.qs, 0))),
+            dot16(ld_i8(a16(&bx.qs, 16)), ld_i8(a16(&by.qs, 16))),
+        );
+        acc = fma_block(acc, s, fp16_le_to_f32(bx.d) * fp16_le_to_f32(by.d));
+    }
+    hsum(acc)
+}
+
+/// Low and high nibbles of 16 packed bytes: elements 0..16 and 16..32 of a legacy block.
+#[inline]
+fn nibbles(qs: &[u8; 16]) -> (v128, v128) {
+    let q = ld(qs);
+    (v128_and(q, u8x16_splat(0x0F)), u8x16_shr(q, 4))
+}
+
+fn k_q4_0(w: &[u8], a: &[u8]) -> f32 {
+    let x: &[BlockQ4_0] = cast_slice(w);
+    let y: &[BlockQ8_0] = cast_slice(a);
+    debug_assert_eq!(x.len(), y.len());
+    let mut acc = f32x4_splat(0.0);
+    let eight = i8x16_splat(8);
+    for (bx, by) in x.iter().zip(y) {
+        let (lo, hi) = nibbles(&bx.qs);
+        let s = i32x4_add(
+            dot16(i8x16_sub(lo, eight), ld_i8(a16(&by.qs, 0))),
+            dot16(i8x16_sub(hi, eight), ld_i8(a16(&by.qs, 16))),
+        );
+        acc = fma_block(acc, s, fp16_le_to_f32(bx.d) * fp16_le_to_f32(by.d));
+    }
+    hsum(acc)
+}
+
+fn k_q4_1(w: &[u8], a: &[u8]) -> f32 {
+    let x: &[BlockQ4_1] = cast_slice(w);
+    let y: &[BlockQ8_1] = cast_slice(a);
+    debug_assert_eq!(x.len(), y.len());
+    let mut acc = f32x4_splat(0.0);
+    let mut summs = 0f32;
+    for (bx, by) in x.iter().zip(y) {
+        summs += fp16_le_to_f32(bx.m) * fp16_le_to_f32(by.s);
+        let (lo, hi) = nibbles(&bx.qs);
+        let s = i32x4_add(
+            dot16(lo, ld_i8(a16(&by.qs, 0))),
+            dot16(hi, ld_i8(a16(&by.qs, 16))),
+        );
+        acc = fma_block(acc, s, fp16_le_to_f32(bx.d) * fp16_le_to_f32(by.d));
+    }
+    hsum(acc) + summs
+}
+
+fn k_q5_0(w: &[u8], a: &[u8]) -> f32 {
+    let x: &[BlockQ5_0] = cast_slice(w);
+    let y: &[BlockQ8_0] = cast_slice(a);
+    debug_assert_eq!(x.len(), y.len());
+    let mut acc = f32x4_splat(0.0);
+    let sixteen = i8x16_splat(16);
+    for (bx, by) in x.iter().zip(y) {
+        let (lo, hi) = nibbles(&bx.qs);
+        let (h0, h1) = fifth_bits(u32::from_le_bytes(bx.qh));
+        let q0 = i8x16_sub(v128_or(lo, h0), sixteen);
+        let q1 = i8x16_sub(v128_or(hi, h1), sixteen);
+        let s = i32x4_add(
+            dot16(q0, ld_i8(a16(&by.qs, 0))),
+            dot16(q1, ld_i8(a16(&by.qs, 16))),
+        );
+        acc = fma_block(acc, s, fp16_le_to_f32(bx.d) * fp16_le_to_f32(by.d));
+    }
+    hsum(acc)
+}
+
+/// `Σ_j bsum_j · m(j)` over Q8_K's sixteen sub-block sums.
+#[inline]
+fn bsums_dot(by: &BlockQ8K, m: impl Fn(usize) -> i32) -> i32 {
+    (0..16).map(|j| i32::from(by.bsum(j)) * m(j)).sum()
+}
+
+fn k_q2_k(w: &[u8], a: &[u8]) -> f32 {
+    let x: &[BlockQ2K] = cast_slice(w);
+    let y: &[BlockQ8K] = cast_slice(a);
+    debug_assert_eq!(x.len(), y.len());
+    let mut acc = f32x4_splat(0.0);
+    let mut accm = 0f32;
+    let m3 = u8x16_splat(3);
+    for (bx, by) in x.iter().zip(y) {
+        let summs = bsums_dot(by, |j| i32::from(bx.scales[j] >> 4));
+        accm += by.d() * fp16_le_to_f32(bx.dmin) * summs as f32;
+        let mut sumi = i32x4_splat(0);
+        for h in 0..2 {
+            for half in 0..2 {
+                let q2 = ld(a16(&bx.qs, 32 * h + 16 * half));
+                for k in 0..4u32 {
+                    let e0 = 128 * h + 32 * k as usize + 16 * half;
+                    let q = v128_and(u8x16_shr(q2, 2 * k), m3);
+                    let d = dot16(q, ld_i8(a16(&by.qs, e0)));
+                    let sc = i32::from(bx.scales[e0 / 16] & 0xF);
+                    sumi = i32x4_add(sumi, i32x4_mul(d, i32x4_splat(sc)));
+                }
+            }
+        }
+        acc = fma_block(acc, sumi, by.d() * fp16_le_to_f32(bx.d));
+    }
+    hsum(acc) - accm
+}
+
+fn k_q3_k(w: &[u8], a: &[u8]) -> f32 {
+    let x: &[BlockQ3K] = cast_slice(w);
+    let y: &[BlockQ8K] = cast_slice(a);
+    debug_assert_eq!(x.len(), y.len());
+    let mut acc = f32x4_splat(0.0);
+    let (m3, one, four) = (u8x16_splat(3), u8x16_splat(1), i8x16_splat(4));
+    for (bx, by) in x.iter().zip(y) {
+        let scales = bx.sub_scales();
+        let mut sumi = i32x4_splat(0);
+        for half in 0..2 {
+            let hm = ld(a16(&bx.hmask, 16 * half));
+            for h in 0..2 {
+                let q3 = ld(a16(&bx.qs, 32 * h + 16 * half));
+                for k in 0..4u32 {
+                    let e0 = 128 * h + 32 * k as usize + 16 * half;
+                    let low = v128_and(u8x16_shr(q3, 2 * k), m3);
+                    let hb = v128_and(u8x16_shr(hm, 4 * h as u32 + k), one);
+                    // q = low - 4 when the high bit is clear, low when it is set.
+                    let q = i8x16_sub(v128_or(low, i8x16_shl(hb, 2)), four);
+                    let d = dot16(q, ld_i8(a16(&by.qs, e0)));
+                    let sc = i32::from(scales[e0 / 16]);
+                    sumi = i32x4_add(sumi, i32x4_mul(d, i32x4_splat(sc)));
+                }
+            }
+        }
+        acc = fma_block(acc, sumi, fp16_le_to_f32(bx.d) * by.d());
+    }
+    hsum(acc)
+}
+
+fn k4_scales(packed: &[u8; 12]) -> ([u8; 8], [u8; 8]) {
+    let mut sc = [0u8; 8];
+    let mut mn = [0u8; 8];
+    for j in 0..8 {
+        (sc[j], mn[j]) = get_scale_min_k4(j, packed);
+    }
+    (sc, mn)
+}
+
+fn k_q4_k(w: &[u8], a: &[u8]) -> f32 {
+    let x: &[BlockQ4K] = cast_slice(w);
+    let y: &[BlockQ8K] = cast_slice(a);
+    debug_assert_eq!(x.len(), y.len());
+    let mut acc = f32x4_splat(0.0);
+    let mut accm = 0f32;
+    let m4 = u8x16_splat(0x0F);
+    for (bx, by) in x.iter().zip(y) {
+        let (sc, mn) = k4_scales(&bx.scales);
+        let summs = bsums_dot(by, |j| i32::from(mn[j / 2]));
+        accm += fp16_le_to_f32(bx.dmin) * by.d() * summs as f32;
+        let mut sumi = i32x4_splat(0);
+        for c in 0..4 {
+            let mut s_lo = i32x4_splat(0);
+            let mut s_hi = i32x4_splat(0);
+            for half in 0..2 {
+                let q = ld(a16(&bx.qs, 32 * c + 16 * half));
+                let lo = v128_and(q, m4);
+                let hi = u8x16_shr(q, 4);
+                s_lo = i32x4_add(s_lo, dot16(lo, ld_i8(a16(&by.qs, 64 * c + 16 * half))));
+                s_hi = i32x4_add(s_hi, dot16(hi, ld_i8(a16(&by.qs, 64 * c + 32 + 16 * half))));
+            }
+            sumi = i32x4_add(sumi, i32x4_mul(s_lo, i32x4_splat(i32::from(sc[2 * c]))));
+            sumi = i32x4_add(sumi, i32x4_mul(s_hi, i32x4_splat(i32::from(sc[2 * c + 1]))));
+        }
+        acc = fma_block(acc, sumi, fp16_le_to_f32(bx.d) * by.d());
+    }
+    hsum(acc) - accm
+}
+
+fn k_q5_k(w: &[u8], a: &[u8]) -> f32 {
+    let x: &[BlockQ5K] = cast_slice(w);
+    let y: &[BlockQ8K] = cast_slice(a);
+    debug_assert_eq!(x.len(), y.len());
+    let mut acc = f32x4_splat(0.0);
+    let mut accm = 0f32;
+    let (m4, one) = (u8x16_splat(0x0F), u8x16_splat(1));
+    for (bx, by) in x.iter().zip(y) {
+        let (sc, mn) = k4_scales(&bx.scales);
+        let summs = bsums_dot(by, |j| i32::from(mn[j / 2]));
+        accm += fp16_le_to_f32(bx.dmin) * by.d() * summs as f32;
+        let mut sumi = i32x4_splat(0);
+        for c in 0..4 {
+            let mut s_lo = i32x4_splat(0);
+            let mut s_hi = i32x4_splat(0);
+            for half in 0..2 {
+                let q = ld(a16(&bx.qs, 32 * c + 16 * half));
+                let qh = ld(a16(&bx.qh, 16 * half));
+                let b_lo = v128_and(u8x16_shr(qh, 2 * c as u32), one);
+                let b_hi = v128_and(u8x16_shr(qh, 2 * c as u32 + 1), one);
+                let lo = v128_or(v128_and(q, m4), i8x16_shl(b_lo, 4));
+                let hi = v128_or(u8x16_shr(q, 4), i8x16_shl(b_hi, 4));
+                s_lo = i32x4_add(s_lo, dot16(lo, ld_i8(a16(&by.qs, 64 * c + 16 * half))));
+                s_hi = i32x4_add(s_hi, dot16(hi, ld_i8(a16(&by.qs, 64 * c + 32 + 16 * half))));
+            }
+            sumi = i32x4_add(sumi, i32x4_mul(s_lo, i32x4_splat(i32::from(sc[2 * c]))));
+            sumi = i32x4_add(sumi, i32x4_mul(s_hi, i32x4_splat(i32::from(sc[2 * c + 1]))));
+        }
+        acc = fma_block(acc, sumi, fp16_le_to_f32(bx.d) * by.d());
+    }
+    hsum(acc) - accm
+}
+
+fn k_q6_k(w: &[u8], a: &[u8]) -> f32 {
+    let x: &[BlockQ6K] = cast_slice(w);
+    let y: &[BlockQ8K] = cast_slice(a);
+    debug_assert_eq!(x.len(), y.len());
+    let mut acc = f32x4_splat(0.0);
+    let (m4, m3, m32) = (u8x16_splat(0x0F), u8x16_splat(3), i8x16_splat(32));
+    for (bx, by) in x.iter().zip(y) {
+        let mut sumi = i32x4_splat(0);
+        for h in 0..2 {
+            for half in 0..2 {
+                let ql0 = ld(a16(&bx.ql, 64 * h + 16 * half));
+                let ql1 = ld(a16(&bx.ql, 64 * h + 32 + 16 * half));
+                let qh = ld(a16(&bx.qh, 32 * h + 16 * half));
+                for k in 0..4usize {
+                    let src = if k & 1 == 0 { ql0 } else { ql1 };
+                    let low = if k < 2 {
+                        v128_and(src, m4)
+                    } else {
+                        u8x16_shr(src, 4)
+                    };
+                    let high = v128_and(u8x16_shr(qh, 2 * k as u32), m3);
+                    let q = i8x16_sub(v128_or(low, i8x16_shl(high, 4)), m32);
+                    let e0 = 128 * h + 32 * k + 16 * half;
+                    let d = dot16(q, ld_i8(a16(&by.qs, e0)));
+                    let sc = i32::from(bx.scales[e0 / 16]);
+                    sumi = i32x4_add(sumi, i32x4_mul(d, i32x4_splat(sc)));
+                }
+            }
+        }
+        acc = fma_block(acc, sumi, fp16_le_to_f32(bx.d) * by.d());
+    }
+    hsum(acc)
+}
