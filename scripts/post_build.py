@@ -41,6 +41,13 @@ if left:
     sys.exit("post_build: inline <script> left in index.html (CSP forbids it)")
 index.write_text(html, encoding="utf-8")
 
+# Non-English messages: one file per locale, fetched when chosen (English is compiled in).
+locales = root / "app" / "locales"
+(staging / "locales").mkdir(exist_ok=True)
+for folder in sorted(p for p in locales.iterdir() if p.is_dir() and p.name != "en"):
+    text = "\n".join(f.read_text(encoding="utf-8") for f in sorted(folder.glob("*.ftl")))
+    (staging / "locales" / f"{folder.name}.ftl").write_text(text, encoding="utf-8")
+
 # Lesson bundles compiled by `bitsmith-curriculum` (scripts/build_content.sh) go in as they are.
 bundles = root / "target" / "content-bundles"
 if bundles.is_dir():

@@ -1,6 +1,8 @@
 //! Every UI string goes through Project Fluent. The `.ftl` sources live in `app/locales/<code>/`,
 //! one file per area of the app (`main.ftl` for the shell, `learn.ftl`, `planner.ftl`,
-//! `workbench.ftl`), and are compiled into the app; `en` is complete and is the fallback for any message another
+//! `workbench.ftl`). English is compiled into the app; every other locale is one file,
+//! `/locales/<code>.ftl`, concatenated at build time (scripts/post_build.py), fetched when chosen
+//! and precached for offline use — so adding a language costs the first load nothing; `en` is complete and is the fallback for any message another
 //! locale lacks. The tidy test `tests/i18n_keys.rs` fails when a key used in the code is missing
 //! from `en`, or when `en` has a key nothing uses.
 
@@ -31,44 +33,40 @@ pub struct Locale {
     /// The language's own name, as the picker shows it.
     pub endonym: &'static str,
     pub dir: Dir,
-    /// The locale's Fluent sources, one per area (same file names in every locale).
-    pub ftl: &'static [&'static str],
 }
 
-/// The Fluent files of one locale. Adding an area means adding its file name here and the file
-/// in every locale folder (the tidy test checks they all exist).
-macro_rules! ftl {
-    ($code:literal) => {
-        [
-            include_str!(concat!("../locales/", $code, "/main.ftl")),
-            include_str!(concat!("../locales/", $code, "/learn.ftl")),
-            include_str!(concat!("../locales/", $code, "/planner.ftl")),
-            include_str!(concat!("../locales/", $code, "/workbench.ftl")),
-        ]
-    };
-}
-
-/// The Fluent file names of every locale, in the order `ftl!` includes them.
+/// The Fluent file names of every locale. Adding an area means adding its file here, in
+/// `EN_FTL`, and in every locale folder (the tidy test checks they all exist).
 pub const FTL_FILES: [&str; 4] = ["main.ftl", "learn.ftl", "planner.ftl", "workbench.ftl"];
+
+/// English, compiled in: the first paint never waits for a download, and it is the fallback.
+pub const EN_FTL: [&str; 4] = [
+    include_str!("../locales/en/main.ftl"),
+    include_str!("../locales/en/learn.ftl"),
+    include_str!("../locales/en/planner.ftl"),
+    include_str!("../locales/en/workbench.ftl"),
+];
+
+/// Where the app fetches a non-English locale's messages (one file per locale).
+pub fn ftl_url(code: &str) -> String {
+    format!("/locales/{code}.ftl")
+}
 
 pub const LOCALES: &[Locale] = &[
     Locale {
         code: "en",
         endonym: "English",
         dir: Dir::Ltr,
-        ftl: &ftl!("en"),
     },
     Locale {
         code: "ar",
         endonym: "العربية",
         dir: Dir::Rtl,
-        ftl: &ftl!("ar"),
     },
     Locale {
         code: "es",
         endonym: "Español",
         dir: Dir::Ltr,
-        ftl: &ftl!("es"),
     },
 ];
 
@@ -96,10 +94,11 @@ pub fn negotiate<'a>(preferred: impl IntoIterator<Item = &'a str>) -> &'static L
     &LOCALES[0]
 }
 
-fn bundle(locale: &Locale) -> FluentBundle<FluentResource> {
+fn bundle<S: AsRef<str>>(locale: &Locale, sources: &[S]) -> FluentBundle<FluentResource> {
     let lang: LanguageIdentifier = locale.code.parse().expect("shipped codes are valid");
     let mut bundle = FluentBundle::new(vec![lang]);
-    for src in locale.ftl {
+    for src in sources {
+        let src = src.as_ref();
         let res = FluentResource::try_new(src.to_string()).unwrap_or_else(|(res, _errors)| res); // the tidy test rejects syntax errors
         bundle
             .add_resource(res)
@@ -128,11 +127,25 @@ impl std::fmt::Debug for I18n {
 }
 
 impl I18n {
-    pub fn new(locale: &'static Locale) -> I18n {
+    /// English.
+    pub fn english() -> I18n {
+        I18n {
+            locale: &LOCALES[0],
+            primary: bundle(&LOCALES[0], &EN_FTL),
+            fallback: None,
+        }
+    }
+
+    /// `locale` from its Fluent source text (what `/locales/<code>.ftl` holds), with English as
+    /// the fallback for anything it lacks.
+    pub fn with_source(locale: &'static Locale, ftl: &str) -> I18n {
+        if locale.code == "en" {
+            return I18n::english();
+        }
         I18n {
             locale,
-            primary: bundle(locale),
-            fallback: (locale.code != "en").then(|| bundle(&LOCALES[0])),
+            primary: bundle(locale, &[ftl]),
+            fallback: Some(bundle(&LOCALES[0], &EN_FTL)),
         }
     }
 
@@ -173,17 +186,32 @@ mod tests {
         assert_eq!(negotiate(["de"]).code, "en");
     }
 
+    fn source(code: &str) -> String {
+        FTL_FILES
+            .iter()
+            .map(|f| {
+                let p = format!("{}/locales/{code}/{f}", env!("CARGO_MANIFEST_DIR"));
+                std::fs::read_to_string(p).unwrap()
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
     #[test]
     fn arabic_is_right_to_left_and_falls_back_to_english() {
-        let ar = I18n::new(locale("ar"));
+        let ar = I18n::with_source(locale("ar"), &source("ar"));
         assert_eq!(ar.locale.dir, Dir::Rtl);
-        assert_ne!(ar.t("nav-learn"), I18n::new(locale("en")).t("nav-learn"));
+        assert_ne!(ar.t("nav-learn"), I18n::english().t("nav-learn"));
         assert!(ar.t("no-such-key").contains("no-such-key"));
+        // A message missing from a locale falls back to English rather than showing a key.
+        let partial = I18n::with_source(locale("es"), "nav-learn = Aprender\n");
+        assert_eq!(partial.t("nav-learn"), "Aprender");
+        assert_eq!(partial.t("nav-planner"), "Planner");
     }
 
     #[test]
     fn arguments_are_formatted() {
-        let en = I18n::new(locale("en"));
+        let en = I18n::english();
         let s = en.ta("page-title", &[("page", "Learn".into())]);
         assert!(s.contains("Learn") && s.contains("Bitsmith"), "{s}");
     }

@@ -87,22 +87,47 @@ fn apply_to_document(tr: &I18n, settings: &Settings) {
     let _ = root.set_attribute("data-theme", settings.theme.attr());
 }
 
-fn translations_for(settings: &Settings) -> Tr {
-    let locale = match &settings.locale {
+fn wanted_locale(settings: &Settings) -> &'static i18n::Locale {
+    match &settings.locale {
         Some(code) => i18n::locale(code),
         None => {
             let prefs = preferred_languages();
             i18n::negotiate(prefs.iter().map(String::as_str))
         }
-    };
-    Rc::new(I18n::new(locale))
+    }
+}
+
+/// English is compiled in; another locale's messages are fetched (from the service worker's
+/// cache when offline). If that fails the app stays usable in English.
+async fn load_translations(locale: &'static i18n::Locale) -> Tr {
+    if locale.code == "en" {
+        return Rc::new(I18n::english());
+    }
+    match fetch_text(&i18n::ftl_url(locale.code)).await {
+        Some(src) => Rc::new(I18n::with_source(locale, &src)),
+        None => Rc::new(I18n::english()),
+    }
+}
+
+async fn fetch_text(url: &str) -> Option<String> {
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen_futures::JsFuture;
+    let resp = JsFuture::from(gloo::utils::window().fetch_with_str(url))
+        .await
+        .ok()?
+        .dyn_into::<web_sys::Response>()
+        .ok()?;
+    if !resp.ok() {
+        return None;
+    }
+    JsFuture::from(resp.text().ok()?).await.ok()?.as_string()
 }
 
 /// Loads settings from IndexedDB before the first render, so the first paint is already in the
 /// user's language and theme.
 #[function_component(Root)]
 fn root() -> Html {
-    let loaded = use_state(|| None::<(Option<Store>, Settings, Option<String>)>);
+    let loaded = use_state(|| None::<(Option<Store>, Settings, Option<String>, Tr)>);
     {
         let loaded = loaded.clone();
         use_effect_with((), move |_| {
@@ -114,17 +139,22 @@ fn root() -> Html {
                                 Ok(s) => (s.unwrap_or_default(), None),
                                 Err(e) => (Settings::default(), Some(e.to_string())),
                             };
-                        loaded.set(Some((Some(store), settings, err)));
+                        let tr = load_translations(wanted_locale(&settings)).await;
+                        loaded.set(Some((Some(store), settings, err, tr)));
                     }
-                    Err(e) => loaded.set(Some((None, Settings::default(), Some(e.to_string())))),
+                    Err(e) => {
+                        let settings = Settings::default();
+                        let tr = load_translations(wanted_locale(&settings)).await;
+                        loaded.set(Some((None, settings, Some(e.to_string()), tr)));
+                    }
                 }
             });
         });
     }
     match &*loaded {
         None => html! {},
-        Some((store, settings, err)) => html! {
-            <App store={store.clone().map(StoreHandle)} initial={settings.clone()} storage_error={err.clone()} />
+        Some((store, settings, err, tr)) => html! {
+            <App store={store.clone().map(StoreHandle)} initial={settings.clone()} storage_error={err.clone()} initial_tr={tr.clone()} />
         },
     }
 }
@@ -144,13 +174,27 @@ struct AppProps {
     store: Option<StoreHandle>,
     initial: Settings,
     storage_error: Option<String>,
+    initial_tr: Tr,
 }
 
 #[function_component(App)]
 fn app(props: &AppProps) -> Html {
     let settings = use_state(|| props.initial.clone());
-    let tr = use_memo((settings.locale.clone(),), |_| translations_for(&settings));
-    let tr: Tr = (*tr).clone();
+    let tr_state = use_state(|| props.initial_tr.clone());
+    {
+        // A language change fetches that locale's messages, then switches in one render.
+        let tr_state = tr_state.clone();
+        let current = (*settings).clone();
+        use_effect_with(settings.locale.clone(), move |_| {
+            let want = wanted_locale(&current);
+            if want.code != tr_state.locale.code {
+                wasm_bindgen_futures::spawn_local(async move {
+                    tr_state.set(load_translations(want).await);
+                });
+            }
+        });
+    }
+    let tr: Tr = (*tr_state).clone();
     let save_error = use_state(|| props.storage_error.clone());
     {
         let tr = tr.clone();
