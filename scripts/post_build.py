@@ -55,10 +55,12 @@ if bundles.is_dir():
 
 # Precache everything the app needs offline: the shell, its wasm and js, the engine worker,
 # styles, icons, the manifest and the lesson bundles. Not the service worker itself.
+# Never models/ (scripts/demo_model.sh puts a model there): the workbench stores models in
+# IndexedDB when the user opens one, and a 100 MB precache would block every install.
 files = sorted(
     "/" + p.relative_to(staging).as_posix()
     for p in staging.rglob("*")
-    if p.is_file() and p.name != "sw.js"
+    if p.is_file() and p.name != "sw.js" and p.relative_to(staging).parts[0] != "models"
 )
 digest = hashlib.sha256()
 for f in files:

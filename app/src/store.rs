@@ -28,6 +28,18 @@ const MIGRATIONS: &[Migration] = &[
         db.create_object_store(STORE_META, idb::ObjectStoreParams::new())?;
         Ok(())
     },
+    // 1 → 2: the model library (`crate::library`): chunk records keyed [store, index], model
+    // manifests and resumable downloads keyed by id (all keys out of line).
+    |db| {
+        for name in [
+            crate::library::STORE_CHUNKS,
+            crate::library::STORE_MODELS,
+            crate::library::STORE_PENDING,
+        ] {
+            db.create_object_store(name, idb::ObjectStoreParams::new())?;
+        }
+        Ok(())
+    },
 ];
 
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
@@ -80,6 +92,11 @@ impl Store {
         Ok(Store {
             db: std::rc::Rc::new(db),
         })
+    }
+
+    /// The open connection, for modules with their own object stores (the model library).
+    pub fn database(&self) -> std::rc::Rc<Database> {
+        self.db.clone()
     }
 
     /// The stored database's version (after migrations, `SCHEMA_VERSION`).

@@ -27,9 +27,12 @@ const TYPES = {
   ".ftl": "text/plain; charset=utf-8",
 };
 
-/** Serves `dir` like a static host: files as they are, unknown paths → index.html (SPA). */
+/** Serves `dir` like a static host: files as they are, unknown paths → index.html (SPA).
+ *  Single `Range: bytes=a-b` requests get 206 answers (model downloads resume with them). */
 export async function serve(dir = DIST) {
   const overrides = new Map();
+  const mounts = new Map();
+  const cuts = new Map();
   const log = [];
   const server = http.createServer((req, res) => {
     const url = new URL(req.url, "http://x");
@@ -40,8 +43,16 @@ export async function serve(dir = DIST) {
       res.end(body);
       return;
     }
-    let file = path.join(dir, decodeURIComponent(url.pathname));
-    if (!file.startsWith(dir)) {
+    let root = dir;
+    let rel = decodeURIComponent(url.pathname);
+    for (const [prefix, d] of mounts) {
+      if (rel.startsWith(prefix)) {
+        root = d;
+        rel = rel.slice(prefix.length - 1);
+      }
+    }
+    let file = path.join(root, rel);
+    if (!file.startsWith(root)) {
       res.writeHead(403).end();
       return;
     }
@@ -49,8 +60,54 @@ export async function serve(dir = DIST) {
       file = path.join(dir, "index.html");
     }
     const type = TYPES[path.extname(file)] || "application/octet-stream";
-    res.writeHead(200, { "content-type": type, "cache-control": "no-cache" });
-    fs.createReadStream(file).pipe(res);
+    const stat = fs.statSync(file);
+    const etag = `"${stat.size.toString(16)}-${Math.floor(stat.mtimeMs).toString(16)}"`;
+    const headers = { "content-type": type, "cache-control": "no-cache", "accept-ranges": "bytes", etag };
+    let start = 0;
+    let end = stat.size - 1;
+    let status = 200;
+    const m = /^bytes=(\d*)-(\d*)$/.exec(req.headers.range || "");
+    const ifRange = req.headers["if-range"];
+    if (m && (!ifRange || ifRange === etag)) {
+      start = m[1] === "" ? Math.max(0, stat.size - Number(m[2])) : Number(m[1]);
+      end = m[1] !== "" && m[2] !== "" ? Math.min(Number(m[2]), stat.size - 1) : stat.size - 1;
+      if (start >= stat.size || start > end) {
+        res.writeHead(416, { "content-range": `bytes */${stat.size}` }).end();
+        return;
+      }
+      status = 206;
+      headers["content-range"] = `bytes ${start}-${end}/${stat.size}`;
+    }
+    headers["content-length"] = String(end - start + 1);
+    res.writeHead(status, headers);
+    if (req.method === "HEAD") {
+      res.end();
+      return;
+    }
+    const stream = fs.createReadStream(file, { start, end });
+    const cut = cuts.get(url.pathname);
+    if (cut) {
+      // Simulate a dropped connection: after `cut.left` more bytes of this path, the socket dies.
+      stream.on("data", (chunk) => {
+        if (cut.left <= 0) return;
+        if (chunk.length >= cut.left) {
+          res.write(chunk.subarray(0, cut.left));
+          cut.left = 0;
+          stream.destroy();
+          setTimeout(() => res.socket && res.socket.destroy(), 50);
+        } else {
+          cut.left -= chunk.length;
+          res.write(chunk);
+          if (cut.rate) {
+            stream.pause();
+            setTimeout(() => stream.resume(), (chunk.length / cut.rate) * 1000);
+          }
+        }
+      });
+      stream.on("end", () => res.end());
+      return;
+    }
+    stream.pipe(res);
   });
   await new Promise((r) => server.listen(0, "127.0.0.1", r));
   const { port } = server.address();
@@ -60,6 +117,16 @@ export async function serve(dir = DIST) {
     /** Serve `body` at `p` instead of the file (e.g. a new sw.js to simulate an update). */
     override(p, body, type = "text/javascript; charset=utf-8") {
       overrides.set(p, { body, type });
+    },
+    /** Serve the files of `d` under the URL prefix `prefix` (e.g. "/models/"). */
+    mount(prefix, d) {
+      mounts.set(prefix, d);
+    },
+    /** Drop the connection once `bytes` more bytes of `p` have been sent (at `rate` bytes per
+     *  second, if given); `null` lifts it. */
+    cutAfter(p, bytes, rate = 0) {
+      if (bytes === null) cuts.delete(p);
+      else cuts.set(p, { left: bytes, rate });
     },
     close: () => new Promise((r) => server.close(r)),
   };

@@ -1,8 +1,147 @@
 # Bitsmith — workbench (en)
 
 workbench-title = Workbench
-workbench-lead = Open a small model, quantize it in your browser, measure what it cost, chat with it, and export a GGUF file llama.cpp and Ollama load.
-workbench-step-open = Open a GGUF or safetensors model from a file or a link.
-workbench-step-quantize = Pick a llama.cpp preset or your own per-tensor plan.
-workbench-step-measure = Measure perplexity and KL divergence against the original.
-workbench-step-export = Export the quantized GGUF.
+workbench-lead = Open a small model, quantize it in your browser, and export a GGUF file llama.cpp and Ollama load. Everything runs on this device and keeps working offline.
+
+## Job status
+wb-status-downloading = Downloading { $name }…
+wb-status-importing = Reading { $name } into the library…
+wb-status-converting = Converting { $name } to GGUF…
+wb-status-quantizing = Quantizing { $name }…
+wb-status-exporting = Preparing { $name } for download…
+wb-status-added = { $name } is in the library.
+wb-status-quantized = Done: { $name } is in the library.
+wb-status-cancelled = Stopped. Nothing half-made was kept; an interrupted download can be resumed.
+wb-status-exported = { $name } is ready; your browser is saving it.
+wb-export-again = Save { $name } again
+wb-progress-label = Progress of the current job
+wb-progress-bytes = { $done } of { $total }
+wb-progress-rate = { $rate }/s
+wb-progress-left = about { $left } left
+wb-progress-tensor = Tensor { $index } of { $count }: { $name }
+wb-cancel = Cancel
+
+## Failures
+wb-fail-quota = The browser's storage for this site is full.
+wb-fail-quota-nothing-left = Nothing was left half-saved. Free some space and try again: delete a model you no longer need, or ask the browser to let this site keep more.
+wb-fail-quota-delete = Delete models
+wb-fail-quota-persist = Ask for persistent storage
+wb-fail-quota-settings = Storage settings
+wb-fail-network = The download stopped.
+wb-fail-network-resume = What arrived is saved. Use Resume in the library when you are back online.
+wb-fail-corrupt = A stored model failed its integrity check. Delete it and open it again.
+wb-fail-format = This is not a model Bitsmith can read.
+wb-fail-busy = Another tab is already working on this model.
+wb-fail-not-found = That model is no longer in the library.
+wb-fail-storage = The browser's storage failed.
+wb-library-error = The library could not be read: { $detail }
+
+## Open
+wb-open = Open a model
+wb-drop-hint = Drop a .gguf file, or a safetensors model's files (model.safetensors with config.json and tokenizer.json), here.
+wb-pick-files = Choose files
+wb-pick-folder = Choose a folder
+wb-files-stay = Files are read on this device; nothing is uploaded.
+wb-url-label = Or download from a link
+wb-url-help = A .gguf or model.safetensors link, for example a Hugging Face “resolve/main” link. Downloads resume where they stopped, even after a reload.
+wb-url-bad = Give a link to a .gguf or a .safetensors file.
+wb-url-go = Download
+wb-catalog = Suggested models
+wb-params = { $n } parameters
+wb-approx-size = about { $size }
+wb-fit-yes = Fits this device
+wb-fit-tight = Tight on this device
+wb-fit-no = Too big for this device
+wb-fit-unknown = This browser does not say how much memory it has
+wb-demo-ready = Served beside the app: no internet needed.
+wb-demo-missing = Not served here. Run scripts/demo_model.sh, then reload.
+wb-from-hf = From Hugging Face (safetensors, converted here).
+wb-get = Get it
+wb-get-named = Get { $name }
+wb-ask-download = Download { $name } ({ $size })? The data saver is on.
+wb-ask-yes = Download
+wb-ask-no = Not now
+wb-size-unknown = size unknown
+wb-saver-summary-on = Data saver: on
+wb-saver-summary-off = Data saver: off
+wb-saver = Ask before big downloads (data saver)
+wb-saver-why = When on, Bitsmith asks before any download bigger than the size below.
+wb-saver-auto-on = On because your connection asks to save data or is slow.
+wb-saver-limit = Ask before downloads over (MB)
+
+## Library
+wb-library = Library
+wb-library-empty = No models yet. Open one above.
+wb-storage-usage = Bitsmith uses { $usage } of the { $quota } this browser allows it.
+wb-persist-granted = The browser keeps these models even when space runs low.
+wb-persist-not-yet = The browser may remove them when space runs low.
+wb-persist-refused = The browser did not grant persistent storage this time.
+wb-persist-button = Keep my models (persistent storage)
+wb-col-name = Model
+wb-col-type = Type
+wb-col-size = Size
+wb-col-source = From
+wb-col-added = Added
+wb-col-actions = Actions
+wb-bpw = { $bpw } bits per weight
+wb-origin-unknown = Unknown
+wb-origin-files = File { $names }
+wb-origin-url = Downloaded from { $host }
+wb-origin-quantized = Quantized from { $name }
+wb-use = Quantize this
+wb-use-named = Quantize { $name }
+wb-export = Export GGUF
+wb-export-named = Export { $name } as GGUF
+wb-delete = Delete
+wb-delete-named = Delete { $name }
+wb-delete-confirm = Delete it?
+wb-delete-yes = Delete
+wb-delete-no = Keep
+wb-pending = Interrupted downloads
+wb-pending-named = Downloaded so far of { $name }
+wb-resume = Resume
+wb-resume-named = Resume { $name }
+wb-discard = Discard
+wb-discard-named = Discard { $name }
+
+## Quantize
+wb-quantize = Quantize
+wb-quantize-none = Open a model first; it appears here.
+wb-source = Source: { $name } ({ $type }, { $size })
+wb-preset = Preset
+wb-preset-help = llama.cpp's mixes: each preset gives every tensor a type by its role and layer, exactly as llama-quantize does.
+wb-planning = Planning…
+wb-plan-error = This plan cannot be made: { $detail }
+wb-predicted = Predicted: { $size } at { $bpw } bits per weight (from { $from } at { $frombpw }).
+wb-warnings = { $count ->
+    [one] One warning
+   *[other] { $count } warnings
+}
+wb-backend = Runs on
+wb-backend-cpu = CPU (WebAssembly, in a background worker)
+wb-backend-gpu = WebGPU
+wb-backend-gpu-why = Quantizing on WebGPU is not available yet; the GPU is used for inference only.
+wb-quantize-go = Quantize to { $preset }
+wb-reset-edits = Undo { $count ->
+    [one] one edit
+   *[other] { $count } edits
+}
+wb-plan-table = Per-tensor plan ({ $count } tensors): choose any tensor's type
+wb-plan-caption = Each tensor's type, bits per weight, size and the reason for its type
+wb-type-for = Type of { $name }
+wb-why-fallback = { $reason } (wanted { $wanted }; the row length does not fit it)
+wb-col-tensor = Tensor
+wb-col-shape = Shape
+wb-col-from = Now
+wb-col-bpw = Bits per weight
+wb-col-why = Why
+wb-command = The same with llama.cpp
+wb-command-why = This llama-quantize command makes the same file from the same source, natively, and applies the same plan to a bigger model.
+
+## Runs
+wb-runs = Quantized models
+wb-col-preset = Preset
+wb-col-time = Time
+wb-col-memory = Peak memory
+wb-ratio = { $pct }% of the source
+wb-command-for = llama-quantize command for { $name }

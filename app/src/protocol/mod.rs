@@ -11,6 +11,7 @@ use bitsmith_engine::device::{AdapterReport, SelfCheck};
 use serde::{Deserialize, Serialize};
 
 pub mod plan;
+pub mod workbench;
 
 /// Chosen by the UI, unique per page load.
 pub type JobId = u32;
@@ -71,6 +72,8 @@ pub enum JobSpec {
         gemm_n: u32,
         phase_ms: u32,
     },
+    /// The workbench's jobs on library models (`workbench::WbJob`).
+    Workbench(workbench::WbJob),
 }
 
 /// Worker → UI.
@@ -97,6 +100,7 @@ pub enum JobResult {
         rmse: f32,
     },
     DeviceBench(plan::DeviceBenchResult),
+    Workbench(workbench::WbOutcome),
 }
 
 /// Encodes a message for the wire.

@@ -16,6 +16,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use crate::protocol::{Call, JobId, JobResult, JobSpec, Reply, Request, Response};
 
 mod plan;
+mod workbench;
 
 /// Worker messages travel as postcard bytes in a `Uint8Array`.
 pub struct PostcardCodec;
@@ -172,6 +173,7 @@ async fn run_job(
             }
         }
         spec @ JobSpec::DeviceBench { .. } => plan::run_bench(scope, id, job, spec, cancel).await,
+        JobSpec::Workbench(w) => workbench::run(scope, id, job, w, cancel).await,
     }
 }
 

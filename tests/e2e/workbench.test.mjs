@@ -1,0 +1,140 @@
+// The workbench, as a user drives it: open the real SmolLM2-135M GGUF from disk, quantize it
+// to Q4_K_M in the worker, export it and get exactly the bytes `bitsmith quantize` writes; then
+// cut the network and do it again from the library. Also: the page at 360 px, and axe on every
+// state in light and dark, English and Arabic.
+//
+// Needs the model that scripts/fetch_test_models.sh unpacks (skipped with a notice otherwise).
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { serve, launch, ready, controlled, axe } from "./harness.mjs";
+import { MODEL, MODELS_DIR, skip, bitsmith, clean, sha256, idbCounts, manifests, openWorkbench, importModel } from "./workbench_helpers.mjs";
+
+let server;
+let tmp;
+before(async () => {
+  server = await serve();
+  server.mount("/models/", MODELS_DIR + path.sep);
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), "bitsmith-wb-"));
+});
+after(async () => {
+  await server.close();
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+async function noViolations(page, label) {
+  const v = await axe(page);
+  assert.deepEqual(v, [], `${label}: ${JSON.stringify(v, null, 1)}`);
+}
+
+test("open the local SmolLM2 file, quantize to Q4_K_M, export the same bytes as `bitsmith quantize`, then again offline", { skip }, async () => {
+  const reference = path.join(tmp, "reference-Q4_K_M.gguf");
+  bitsmith(["quantize", MODEL, reference, "Q4_K_M"]);
+  const b = await launch();
+  try {
+    const page = await b.page();
+    await openWorkbench(page, server.url);
+    await noViolations(page, "empty workbench");
+    await importModel(page);
+    const rows = page.locator('[data-testid="wb-model-row"]');
+    assert.equal(await rows.count(), 1);
+    assert.match(await rows.first().innerText(), /SmolLM2-135M-Instruct/);
+    // The library holds the file in chunks, with a manifest written last.
+    let counts = await idbCounts(page);
+    assert.equal(counts.models, 1);
+    assert.equal(counts.chunks, Math.ceil(fs.statSync(MODEL).size / (4 << 20)));
+
+    // The plan for the default preset, Q4_K_M, from the worker.
+    await page.waitForSelector('[data-testid="wb-prediction"]:has-text("Predicted")', { timeout: 60000 });
+    await page.locator("summary", { hasText: "Per-tensor plan" }).click();
+    assert.equal(await page.locator('[data-testid="wb-plan"] tbody tr').count(), 272);
+    assert.match(await page.locator('[data-testid="wb-plan-command"]').textContent(), /^llama-quantize .*SmolLM2-135M-Instruct\.Q4_1\.gguf SmolLM2-135M-Instruct-Q4_K_M\.gguf Q4_K_M$/);
+    await noViolations(page, "model loaded, plan open");
+
+    // Editing one tensor's type updates its size at once and adds a --tensor-type override.
+    const before = await page.locator('[data-testid="wb-prediction"]').innerText();
+    // (Fluent isolates placeables with U+2068/U+2069, so names are matched by substring.)
+    const sel = page.locator('select[aria-label*="blk.0.attn_q.weight"]');
+    await sel.selectOption("Q8_0");
+    await page.waitForFunction((b) => document.querySelector('[data-testid="wb-prediction"]').innerText !== b, before);
+    await page.waitForSelector('[data-testid="wb-plan-command"]:has-text("--tensor-type")', { state: "attached", timeout: 30000 });
+    assert.match(await page.locator('[data-testid="wb-plan-command"]').textContent(), /--tensor-type '\^blk\\\.0\\\.attn_q\\\.weight\$=q8_0'/);
+    await page.locator("button", { hasText: "one edit" }).click();
+    await page.waitForFunction(() => !document.querySelector('[data-testid="wb-plan-command"]').textContent.includes("--tensor-type"));
+
+    // Quantize in the worker, with per-tensor progress.
+    await page.getByTestId("wb-quantize-start").click();
+    await page.waitForSelector('[data-testid="wb-progress-tensor"]', { timeout: 30000 });
+    assert.match(clean(await page.getByTestId("wb-progress-tensor").innerText()), /Tensor \d+ of 272: /);
+    await noViolations(page, "quantizing");
+    await page.waitForSelector('[data-testid="wb-status"]:has-text("Done:")', { timeout: 600000 });
+    await page.waitForSelector('[data-testid="wb-run-row"]');
+    const q = (await manifests(page)).find((m) => m.quant);
+    const source = fs.statSync(MODEL).size;
+    console.log(`# quantize in the tab: ${q.quant.seconds.toFixed(1)} s, worker wasm memory peak ${(q.quant.peak_memory / 2 ** 20).toFixed(1)} MiB (source ${(source / 2 ** 20).toFixed(1)} MiB)`);
+    assert.ok(q.quant.peak_memory < 2 * source, `peak ${q.quant.peak_memory} ≥ 2 × ${source}`);
+    assert.equal(q.size, fs.statSync(reference).size);
+    await noViolations(page, "quantized");
+
+    // Export: a download of exactly the CLI's bytes.
+    const exportAndCheck = async () => {
+      const [dl] = await Promise.all([
+        page.waitForEvent("download", { timeout: 120000 }),
+        page.locator(`button[aria-label*="${q.name}"][aria-label^="Export"]`).click(),
+      ]);
+      assert.equal(dl.suggestedFilename(), "SmolLM2-135M-Instruct-Q4_K_M.gguf");
+      const saved = path.join(tmp, "exported.gguf");
+      await dl.saveAs(saved);
+      assert.equal(sha256(saved), sha256(reference), "exported GGUF differs from `bitsmith quantize`");
+      fs.rmSync(saved);
+    };
+    await exportAndCheck();
+    const cmd = await page.getByTestId("wb-command").first().textContent();
+    assert.equal(cmd, "llama-quantize SmolLM2-135M-Instruct.Q4_1.gguf SmolLM2-135M-Instruct-Q4_K_M.gguf Q4_K_M");
+
+    // Offline: the shell comes from the service worker, the model from IndexedDB.
+    await controlled(page);
+    await b.context.setOffline(true);
+    await page.reload();
+    await ready(page);
+    await page.waitForSelector('[data-testid="wb-run-row"]', { timeout: 30000 });
+    await exportAndCheck();
+    // Quantize again with the network cut, to another preset.
+    await page.getByLabel("Preset").selectOption("Q8_0");
+    await page.waitForSelector('[data-testid="wb-plan-command"]:has-text("Q8_0")', { state: "attached", timeout: 30000 });
+    await page.getByTestId("wb-quantize-start").click();
+    await page.waitForSelector('[data-testid="wb-status"]:has-text("Done:")', { timeout: 600000 });
+    assert.equal(await page.locator('[data-testid="wb-run-row"]').count(), 2);
+    await b.context.setOffline(false);
+    assert.deepEqual(b.errors, []);
+  } finally {
+    await b.close();
+  }
+});
+
+test("the workbench fits a 360 px phone screen and passes axe in every theme and language", { skip }, async () => {
+  for (const [locale, colorScheme] of [["en-US", "dark"], ["ar", "light"], ["ar", "dark"], ["es", "light"]]) {
+    const b = await launch({ viewport: { width: 360, height: 780 }, locale, colorScheme });
+    try {
+      const page = await b.page();
+      await openWorkbench(page, server.url);
+      const noScroll = () => page.evaluate(() => document.scrollingElement.scrollWidth <= window.innerWidth);
+      assert.ok(await noScroll(), `${locale}: horizontal scroll on the empty page`);
+      await noViolations(page, `${locale} ${colorScheme} empty`);
+      if (locale === "ar" && colorScheme === "light") {
+        await page.locator('[data-testid="wb-file-input"]').setInputFiles(MODEL);
+        await page.waitForSelector('[data-testid="wb-model-row"]', { timeout: 180000 });
+        await page.waitForSelector('[data-testid="wb-prediction"] >> text=/\\d/', { timeout: 60000 });
+        await page.locator(".wb-plan summary").click();
+        await page.waitForSelector('[data-testid="wb-plan"] tbody tr');
+        assert.ok(await noScroll(), "horizontal scroll with the plan table open");
+        await noViolations(page, "ar, model loaded, plan open");
+        await page.screenshot({ path: path.join(process.env.WB_SHOTS || tmp, "wb-360-ar.png"), fullPage: true });
+      }
+    } finally {
+      await b.close();
+    }
+  }
+});
