@@ -256,6 +256,82 @@ fn map_tensor_name(name: &str, n_block: u32) -> Option<String> {
     Some(format!("blk.{bid}.{g}.{suffix}"))
 }
 
+/// The rope scaling parameters in config.json (`rope_parameters`, else `rope_scaling`), with
+/// `full_attention` taking precedence (TextModel.__init__).
+fn rope_params(config: &Value) -> Value {
+    let rope = config
+        .get("rope_parameters")
+        .or_else(|| config.get("rope_scaling"))
+        .filter(|v| v.is_object())
+        .cloned()
+        .unwrap_or(Value::Object(Default::default()));
+    rope.get("full_attention").cloned().unwrap_or(rope)
+}
+
+/// Llama 3.1+ RoPE frequency factors (`LlamaModel.generate_extra_tensors`), `None` unless the
+/// rope type is `llama3`: the data of the `rope_freqs.weight` F32 tensor the converter puts
+/// first. Not yet used by [`model_from_parts`], which refuses llama3 rope (the tensor has no
+/// file to be read from; wiring it needs a generated-data [`TensorSource`]). Computed in f32 step by step as the converter's torch code does:
+/// `freqs = 1 / base^(arange(0, dim, 2) / dim)`, then per frequency a factor of 1 (short
+/// wavelengths), `factor` (long ones) or a smooth blend in between.
+pub fn llama3_rope_factors(config: &Value, n_head: u32) -> Result<Option<Vec<f32>>, HfError> {
+    let rope = rope_params(config);
+    let is_llama3 = rope
+        .get("rope_type")
+        .and_then(Value::as_str)
+        .is_some_and(|t| t.eq_ignore_ascii_case("llama3"));
+    if !is_llama3 {
+        return Ok(None);
+    }
+    let num = |k: &str, default: f64| rope.get(k).and_then(Value::as_f64).unwrap_or(default);
+    // rope_theta: TextModel.__init__ mirrors the config's rope_theta into rope_parameters.
+    let base = rope
+        .get("rope_theta")
+        .and_then(Value::as_f64)
+        .or_else(|| Config(config).find(ROPE_THETA).and_then(Value::as_f64))
+        .unwrap_or(10000.0);
+    let dim = match config.get("head_dim").and_then(Value::as_u64) {
+        Some(d) => d,
+        None => {
+            let h = config
+                .get("hidden_size")
+                .and_then(Value::as_u64)
+                .ok_or_else(|| HfError::Config("could not find hidden_size".into()))?;
+            h / u64::from(n_head.max(1))
+        }
+    };
+    if dim == 0 || dim > 1 << 16 {
+        return Err(HfError::Config(format!("implausible head dimension {dim}")));
+    }
+    let factor = num("factor", 8.0);
+    let low = num("low_freq_factor", 1.0);
+    let high = num("high_freq_factor", 4.0);
+    let old = num("original_max_position_embeddings", 8192.0);
+    // Python scalars meet f32 tensors: each is rounded to f32 where it enters the arithmetic.
+    let low_wavelen = (old / low) as f32;
+    let high_wavelen = (old / high) as f32;
+    let (base32, dim32) = (base as f32, dim as f32);
+    let two_pi = (2.0 * std::f64::consts::PI) as f32;
+    Ok(Some(
+        (0..dim)
+            .step_by(2)
+            .map(|i| {
+                let exponent = i as f32 / dim32;
+                let freq = 1.0f32 / (f64::from(base32).powf(f64::from(exponent)) as f32);
+                let wavelen = two_pi / freq;
+                if wavelen < high_wavelen {
+                    1.0
+                } else if wavelen > low_wavelen {
+                    factor as f32
+                } else {
+                    let smooth = (old as f32 / wavelen - low as f32) / ((high - low) as f32);
+                    1.0 / ((1.0 - smooth) / factor as f32 + smooth)
+                }
+            })
+            .collect(),
+    ))
+}
+
 /// Maps a folder given as its parts. See the [module docs](self).
 pub fn model_from_parts(parts: &HfParts<'_>, opts: &HfOptions) -> Result<HfModel, HfError> {
     let mut warnings = Vec::new();
@@ -483,13 +559,7 @@ pub fn model_from_parts(parts: &HfParts<'_>, opts: &HfOptions) -> Result<HfModel
         md.set(&k("attention.causal"), GgufValue::Bool(false));
     }
     // rope_parameters / rope_scaling (TextModel.__init__ / set_gguf_parameters).
-    let rope = config
-        .get("rope_parameters")
-        .or_else(|| config.get("rope_scaling"))
-        .filter(|v| v.is_object())
-        .cloned()
-        .unwrap_or(Value::Object(Default::default()));
-    let rope = rope.get("full_attention").cloned().unwrap_or(rope);
+    let rope = rope_params(&config);
     let rope_type = rope
         .get("rope_type")
         .or_else(|| rope.get("type"))
@@ -502,6 +572,8 @@ pub fn model_from_parts(parts: &HfParts<'_>, opts: &HfOptions) -> Result<HfModel
                 md.set(&k("rope.scaling.factor"), GgufValue::F32(f as f32));
             }
         }
+        // llama3 needs a generated `rope_freqs.weight` tensor (see `llama3_rope_factors`),
+        // which the tensor-source model does not carry yet.
         Some(other) => {
             return Err(HfError::Unsupported(format!("rope type {other:?}")));
         }
@@ -655,10 +727,11 @@ pub fn convert_files_to_gguf(files: &HfFiles<'_>, opts: &HfOptions) -> Result<Ve
     let mut w = m.gguf_writer()?;
     let mut out = w.header_bytes();
     for (i, t) in m.tensors.iter().enumerate() {
-        let file = t.source.file().expect("safetensors source");
         let r = t.source.range();
-        let raw = files
-            .get(file)
+        let raw = t
+            .source
+            .file()
+            .and_then(|file| files.get(file))
             .and_then(|b| b.get(r.start as usize..r.end as usize))
             .ok_or_else(|| HfError::Shape {
                 name: t.name.clone(),
@@ -684,6 +757,34 @@ mod tests {
         assert_eq!(size_label(1_500), "1.5K");
         assert_eq!(size_label(7_241_732_096), "7.2B");
         assert_eq!(size_label(999), "1.0K");
+    }
+
+    #[test]
+    fn llama3_rope_factors_match_the_converter_formula() {
+        // Expected values: the converter's loop evaluated in numpy float32 (see
+        // gen_safetensors_fixtures.py for the same arithmetic).
+        let cfg = serde_json::json!({"hidden_size": 64, "num_attention_heads": 2, "rope_theta": 10000.0,
+            "rope_scaling": {"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0,
+            "high_freq_factor": 4.0, "original_max_position_embeddings": 256}});
+        let f = llama3_rope_factors(&cfg, 2).unwrap().unwrap();
+        let mut want = vec![1.0f32; 5];
+        want.extend([1.993_638_5, 4.781_833_6]);
+        want.extend([8.0; 9]);
+        assert_eq!(f.len(), 16);
+        for (g, w) in f.iter().zip(&want) {
+            // The converter's torch pow may round differently in the last bit.
+            assert!((g - w).abs() <= 2.0 * f32::EPSILON * w.abs(), "{g} vs {w}");
+        }
+        let cfg = serde_json::json!({"head_dim": 16, "hidden_size": 64, "num_attention_heads": 2,
+            "rope_parameters": {"rope_type": "llama3", "rope_theta": 500000.0, "factor": 32.0,
+            "original_max_position_embeddings": 64}});
+        let f = llama3_rope_factors(&cfg, 2).unwrap().unwrap();
+        assert_eq!(f.len(), 8);
+        assert!((f[1] - 2.888_633_5).abs() < 1e-6);
+        assert_eq!(&f[2..], &[32.0; 6]);
+        assert_eq!(f[0], 1.0);
+        let none = serde_json::json!({"rope_scaling": {"rope_type": "linear", "factor": 2.0}});
+        assert_eq!(llama3_rope_factors(&none, 2).unwrap(), None);
     }
 
     #[test]

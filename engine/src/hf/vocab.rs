@@ -163,8 +163,13 @@ pub(crate) fn gpt2(
                 inp.tokenizer_config_text,
                 None,
             )
-            .map_err(|e| HfError::PreTokenizer(e.to_string()))?
-            .pre
+            .map_err(|e| HfError::PreTokenizer(e.to_string()))
+            .map(|d| match d.pre.as_str() {
+                // Same pre-tokenizer in llama.cpp; "llama-bpe" is the name the converter
+                // writes for Llama-3 vocabularies (get_vocab_base_pre, Meta-Llama-3-8B).
+                "llama3" => "llama-bpe".to_owned(),
+                _ => d.pre,
+            })?
         }
     };
     md.set("tokenizer.ggml.model", "gpt2".into());
