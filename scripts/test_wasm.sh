@@ -15,6 +15,9 @@ cd "$BITSMITH_ROOT"
 TESTS=(
     # Every quantizer byte-identical to llama.cpp in the browser (engine/tests/wasm_quant.rs).
     bitsmith-engine:wasm_quant
+    # Every WGSL kernel against the engine's scalar reference in SwiftShader WebGPU
+    # (gpu/tests/wasm_kernels.rs).
+    bitsmith-gpu:wasm_kernels
 )
 
 if [[ $# -gt 0 ]]; then

@@ -1,13 +1,40 @@
 //! GPU compute for Bitsmith through wgpu: WebGPU in the browser (inside the engine worker) and
 //! Vulkan natively (lavapipe on machines without a GPU). Each kernel here has a scalar reference
-//! in `bitsmith_engine::ops` and tests that compare the two.
+//! in `bitsmith_engine::ops` (or the engine's dequantizers) and tests that compare the two.
 //!
 //! Everything is async because WebGPU is: on the web a buffer map resolves only after control
 //! returns to the event loop, so readback is always awaited, never polled in a loop.
+//!
+//! Pieces:
+//! - [`Gpu`]: the device, a buffer pool ([`GpuBuffer`], recycled by size class), the compiled
+//!   kernels and a bind-group cache.
+//! - [`Batch`]: records dispatches (one method per kernel: [`Batch::matvec`],
+//!   [`Batch::rms_norm`], [`Batch::rope`], [`Batch::softmax`], [`Batch::swiglu`],
+//!   [`Batch::attention`]) and submits them together: one decode step is one `submit`.
+//! - [`GpuWeight`]: a weight matrix uploaded in its GGUF block format (F32, F16, Q8_0, Q4_0,
+//!   Q4_1, Q5_0, Q4_K, Q6_K).
+//! - [`llama`]: a Llama-family transformer (layers, KV cache, logits) run on those kernels.
+//!
+//! The CPU path (`bitsmith_engine::infer`) always works; callers choose this one at run time
+//! when [`Gpu::open`] succeeds.
 
+mod batch;
+mod kernels;
+pub mod llama;
+mod pool;
+mod weights;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+pub use batch::Batch;
+use bitsmith_engine::GgmlType;
 pub use bitsmith_engine::device::{AdapterReport, SelfCheck};
+use bitsmith_engine::ops::AttnShape;
+pub use kernels::{MatvecOpts, RopeShape};
+pub use pool::{GpuBuffer, PoolStats, Slice};
 use serde::{Deserialize, Serialize};
-use wgpu::util::DeviceExt;
+pub use weights::{GPU_WEIGHT_TYPES, GpuWeight, gpu_supports, repack};
 
 /// Why GPU compute is not available or a kernel failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
@@ -20,14 +47,26 @@ pub enum GpuError {
     Readback(String),
     #[error("bad kernel input: {0}")]
     Input(String),
+    #[error("the GPU kernels do not decode {0} weights")]
+    Unsupported(GgmlType),
 }
 
-/// An open device and its queue, plus the report of the adapter it came from.
+/// An open device and its queue, plus the report of the adapter it came from, the buffer pool,
+/// compiled kernels and cached bind groups.
 pub struct Gpu {
     device: wgpu::Device,
     queue: wgpu::Queue,
     pub report: AdapterReport,
+    limits: wgpu::Limits,
+    pool: Arc<Mutex<pool::Pool>>,
+    kernels: Mutex<HashMap<kernels::Kernel, Arc<kernels::Compiled>>>,
+    binds: Mutex<batch::BindState>,
+    /// Bound where a kernel's optional input is absent (WebGPU needs every binding filled).
+    dummy: GpuBuffer,
 }
+
+/// Free scratch bytes the pool keeps for reuse.
+const POOL_CAP_BYTES: u64 = 512 << 20;
 
 impl Gpu {
     /// Finds an adapter and opens a device with the adapter's own limits (large models need
@@ -56,25 +95,104 @@ impl Gpu {
             driver: format!("{} {}", info.driver, info.driver_info)
                 .trim()
                 .to_string(),
-            max_storage_buffer_binding_size: u64::from(limits.max_storage_buffer_binding_size),
+            max_storage_buffer_binding_size: limits.max_storage_buffer_binding_size,
             max_buffer_size: limits.max_buffer_size,
             max_compute_workgroup_size_x: limits.max_compute_workgroup_size_x,
             shader_f16: features.contains(wgpu::Features::SHADER_F16),
             subgroups: features.contains(wgpu::Features::SUBGROUP),
         };
+        if u64::from(limits.min_uniform_buffer_offset_alignment) > batch::SLOT {
+            return Err(GpuError::NoDevice(format!(
+                "uniform offset alignment {} exceeds WebGPU's maximum of 256",
+                limits.min_uniform_buffer_offset_alignment
+            )));
+        }
         let (device, queue) = adapter
             .request_device(&wgpu::DeviceDescriptor {
                 label: Some("bitsmith"),
-                required_limits: limits,
+                required_limits: limits.clone(),
                 ..Default::default()
             })
             .await
             .map_err(|e| GpuError::NoDevice(e.to_string()))?;
+        let dummy = pool::unpooled(
+            device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("unused binding"),
+                size: 16,
+                usage: wgpu::BufferUsages::STORAGE,
+                mapped_at_creation: false,
+            }),
+            16,
+        );
         Ok(Gpu {
             device,
             queue,
             report,
+            limits,
+            pool: pool::Pool::new(POOL_CAP_BYTES),
+            kernels: Mutex::new(HashMap::new()),
+            binds: Mutex::new(batch::BindState::new()),
+            dummy,
         })
+    }
+
+    /// A new, empty batch of dispatches.
+    pub fn batch(&self) -> Batch<'_> {
+        Batch::new(self)
+    }
+
+    /// A pooled buffer of `len` f32s (contents undefined).
+    pub fn scratch(&self, len: usize) -> GpuBuffer {
+        pool::take(
+            &self.pool,
+            &self.device,
+            (len as u64) * 4,
+            pool::Kind::Storage,
+        )
+    }
+
+    /// A pooled buffer holding `data`.
+    pub fn upload(&self, data: &[f32]) -> GpuBuffer {
+        let b = self.scratch(data.len());
+        self.write(b.at(0), data);
+        b
+    }
+
+    /// Writes `data` at `dst` (queued: it lands before the next submitted batch runs).
+    /// Panics if `data` does not fit (callers size their buffers).
+    pub fn write(&self, dst: Slice<'_>, data: &[f32]) {
+        assert!(
+            dst.off + data.len() <= dst.buf.len(),
+            "write past the buffer"
+        );
+        if !data.is_empty() {
+            self.queue.write_buffer(
+                dst.buf.raw(),
+                dst.off as u64 * 4,
+                bytemuck::cast_slice(data),
+            );
+        }
+    }
+
+    /// Reads `len` f32s at `src` back (after everything submitted so far).
+    pub async fn read(&self, src: Slice<'_>, len: usize) -> Result<Vec<f32>, GpuError> {
+        self.batch().submit_and_read(src, len).await
+    }
+
+    /// The buffer pool's counters.
+    pub fn pool_stats(&self) -> PoolStats {
+        self.pool.lock().unwrap_or_else(|e| e.into_inner()).stats()
+    }
+
+    /// Bind groups created so far (a repeated decode step should add none).
+    pub fn bind_groups_created(&self) -> u64 {
+        self.binds.lock().unwrap_or_else(|e| e.into_inner()).created
+    }
+
+    /// Frees the pool's idle buffers and the bind-group cache (which keeps buffers alive).
+    pub fn trim(&self) {
+        self.pool.lock().unwrap_or_else(|e| e.into_inner()).trim();
+        self.binds.lock().unwrap_or_else(|e| e.into_inner()).clear();
     }
 
     /// RMSNorm of `rows` rows of `weight.len()` values on the GPU (WGSL kernel
@@ -92,90 +210,109 @@ impl Gpu {
                 x.len()
             )));
         }
-        let rows = (x.len() / n) as u32;
-        let params: [u32; 4] = [n as u32, rows, eps.to_bits(), 0];
-        let storage = |label, data: &[f32]| {
-            self.device
-                .create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                    label: Some(label),
-                    contents: bytemuck::cast_slice(data),
-                    usage: wgpu::BufferUsages::STORAGE,
-                })
-        };
-        let x_buf = storage("x", x);
-        let w_buf = storage("weight", weight);
-        let bytes = std::mem::size_of_val(x) as u64;
-        let out_buf = self.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("out"),
-            size: bytes,
-            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
-            mapped_at_creation: false,
-        });
-        let p_buf = self
-            .device
-            .create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                label: Some("params"),
-                contents: bytemuck::cast_slice(&params),
-                usage: wgpu::BufferUsages::UNIFORM,
-            });
-        let module = self
-            .device
-            .create_shader_module(wgpu::ShaderModuleDescriptor {
-                label: Some("rms_norm"),
-                source: wgpu::ShaderSource::Wgsl(include_str!("shaders/rms_norm.wgsl").into()),
-            });
-        let pipeline = self
-            .device
-            .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-                label: Some("rms_norm"),
-                layout: None,
-                module: &module,
-                entry_point: Some("main"),
-                compilation_options: Default::default(),
-                cache: None,
-            });
-        let bind = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("rms_norm"),
-            layout: &pipeline.get_bind_group_layout(0),
-            entries: &[
-                entry(0, &x_buf),
-                entry(1, &w_buf),
-                entry(2, &out_buf),
-                entry(3, &p_buf),
-            ],
-        });
-        let mut encoder = self
-            .device
-            .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None });
-        {
-            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                label: Some("rms_norm"),
-                timestamp_writes: None,
-            });
-            pass.set_pipeline(&pipeline);
-            pass.set_bind_group(0, &bind, &[]);
-            pass.dispatch_workgroups(rows, 1, 1);
-        }
-        self.read_back(encoder, &out_buf, bytes).await
+        let (xb, wb, out) = (self.upload(x), self.upload(weight), self.scratch(x.len()));
+        let mut b = self.batch();
+        b.rms_norm(xb.at(0), &wb, out.at(0), n, x.len() / n, eps)?;
+        b.submit_and_read(out.at(0), x.len()).await
     }
 
-    /// Copies `src` into a mappable buffer, submits `encoder`, and awaits the bytes as f32s.
-    async fn read_back(
+    /// `W · x` for each row of `x` (rows of `w.n_in`): `x.len() / w.n_in` rows of `w.n_out`.
+    pub async fn matvec(&self, w: &GpuWeight, x: &[f32]) -> Result<Vec<f32>, GpuError> {
+        if x.is_empty() || !x.len().is_multiple_of(w.n_in) {
+            return Err(GpuError::Input(format!(
+                "{} activations do not form rows of {}",
+                x.len(),
+                w.n_in
+            )));
+        }
+        let n_tok = x.len() / w.n_in;
+        let (xb, yb) = (self.upload(x), self.scratch(n_tok * w.n_out));
+        let mut b = self.batch();
+        b.matvec(w, xb.at(0), yb.at(0), n_tok, MatvecOpts::default())?;
+        b.submit_and_read(yb.at(0), n_tok * w.n_out).await
+    }
+
+    /// RoPE of `x` (rows of `shape.n_heads · shape.head_dim`) by the rows of `table`
+    /// (`bitsmith_engine::ops::rope_cache`).
+    pub async fn rope(
         &self,
-        mut encoder: wgpu::CommandEncoder,
-        src: &wgpu::Buffer,
-        bytes: u64,
+        x: &[f32],
+        table: &[f32],
+        shape: RopeShape,
     ) -> Result<Vec<f32>, GpuError> {
-        let staging = self.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("readback"),
-            size: bytes,
-            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
-        encoder.copy_buffer_to_buffer(src, 0, &staging, 0, bytes);
-        self.queue.submit([encoder.finish()]);
+        let row = shape.n_heads * shape.head_dim;
+        if row == 0 || x.is_empty() || !x.len().is_multiple_of(row) {
+            return Err(GpuError::Input(format!(
+                "{} values in rows of {row}",
+                x.len()
+            )));
+        }
+        let (xb, tb) = (self.upload(x), self.upload(table));
+        let mut b = self.batch();
+        b.rope(xb.at(0), tb.at(0), x.len() / row, shape)?;
+        b.submit_and_read(xb.at(0), x.len()).await
+    }
+
+    /// Softmax of each row of `n` values of `x`.
+    pub async fn softmax_rows(&self, x: &[f32], n: usize) -> Result<Vec<f32>, GpuError> {
+        if n == 0 || x.is_empty() || !x.len().is_multiple_of(n) {
+            return Err(GpuError::Input(format!(
+                "{} values in rows of {n}",
+                x.len()
+            )));
+        }
+        let xb = self.upload(x);
+        let mut b = self.batch();
+        b.softmax(xb.at(0), n, x.len() / n)?;
+        b.submit_and_read(xb.at(0), x.len()).await
+    }
+
+    /// `silu(gate) · up`, element-wise.
+    pub async fn swiglu(&self, gate: &[f32], up: &[f32]) -> Result<Vec<f32>, GpuError> {
+        if gate.len() != up.len() {
+            return Err(GpuError::Input(format!(
+                "gate of {} and up of {}",
+                gate.len(),
+                up.len()
+            )));
+        }
+        let (gb, ub) = (self.upload(gate), self.upload(up));
+        let mut b = self.batch();
+        b.swiglu(gb.at(0), ub.at(0), gate.len())?;
+        b.submit_and_read(gb.at(0), gate.len()).await
+    }
+
+    /// Causal attention of the queries `q` (positions `p0..`) over `keys`/`values`
+    /// (positions `0..p0 + tokens`), as `bitsmith_engine::ops::attention`.
+    pub async fn attention(
+        &self,
+        q: &[f32],
+        keys: &[f32],
+        values: &[f32],
+        shape: AttnShape,
+        p0: usize,
+    ) -> Result<Vec<f32>, GpuError> {
+        let qd = shape.n_head * shape.head_dim;
+        if qd == 0 || q.is_empty() || !q.len().is_multiple_of(qd) {
+            return Err(GpuError::Input(format!(
+                "{} queries in rows of {qd}",
+                q.len()
+            )));
+        }
+        let n_tok = q.len() / qd;
+        let out_len = n_tok * shape.n_head * shape.head_dim_v;
+        let (qb, kb, vb) = (self.upload(q), self.upload(keys), self.upload(values));
+        let ob = self.scratch(out_len);
+        let mut b = self.batch();
+        b.attention(qb.at(0), kb.at(0), vb.at(0), ob.at(0), shape, p0, n_tok)?;
+        b.submit_and_read(ob.at(0), out_len).await
+    }
+
+    /// Maps the first `bytes` of a readback buffer and returns them as f32s.
+    async fn map_read(&self, staging: &GpuBuffer, bytes: u64) -> Result<Vec<f32>, GpuError> {
+        let slice = staging.raw().slice(..bytes);
         let (tx, rx) = futures_channel::oneshot::channel();
-        staging.slice(..).map_async(wgpu::MapMode::Read, move |r| {
+        slice.map_async(wgpu::MapMode::Read, move |r| {
             let _ = tx.send(r);
         });
         // Natively the map callback fires only from poll; on the web the browser drives it.
@@ -186,21 +323,23 @@ impl Gpu {
         rx.await
             .map_err(|_| GpuError::Readback("the map request was dropped".into()))?
             .map_err(|e| GpuError::Readback(e.to_string()))?;
-        let view = staging
-            .slice(..)
+        let view = slice
             .get_mapped_range()
             .map_err(|e| GpuError::Readback(e.to_string()))?;
         let out = bytemuck::cast_slice::<u8, f32>(&view).to_vec();
         drop(view);
-        staging.unmap();
+        staging.raw().unmap();
         Ok(out)
     }
-}
 
-fn entry(binding: u32, buffer: &wgpu::Buffer) -> wgpu::BindGroupEntry<'_> {
-    wgpu::BindGroupEntry {
-        binding,
-        resource: buffer.as_entire_binding(),
+    /// Waits until the GPU has finished everything submitted (natively; on the web a read-back
+    /// is the only way to wait, see [`Gpu::read`]).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn wait_idle(&self) -> Result<(), GpuError> {
+        self.device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map(|_| ())
+            .map_err(|e| GpuError::Readback(e.to_string()))
     }
 }
 
@@ -219,6 +358,30 @@ pub fn max_rel_diff(got: &[f32], want: &[f32]) -> f32 {
 /// The tolerance GPU RMSNorm is held to against the f64-accumulating reference: f32 tree
 /// reduction plus `inverseSqrt`, whose WGSL precision is 2 ULP.
 pub const RMS_NORM_TOLERANCE: f32 = 1e-5;
+
+/// GPU matvec against `ops::matvec_dequant` (the same dequantized weights, summed in f64), as
+/// [`max_rel_diff`]: the kernels decode weights exactly (every Q·d product is one f32
+/// rounding, as in the engine's dequantizers) and differ only by f32 summation order.
+pub const MATVEC_TOLERANCE: f32 = 2e-6;
+
+/// GPU matvec against the CPU inference path (`infer::vec_dot` on activations quantized to
+/// Q8_0 / Q8_1 / Q8_K), as [`max_rel_diff`]: dominated by the CPU's 8-bit activation rounding,
+/// not by the GPU. Measured maxima are well below this (see the tests).
+pub const MATVEC_VS_Q8_TOLERANCE: f32 = 2e-2;
+
+/// RoPE against `ops::rope` (the same table; one multiply-add per output).
+pub const ROPE_TOLERANCE: f32 = 1e-6;
+
+/// Softmax against `ops::softmax`, as the largest absolute difference of probabilities
+/// (WGSL's `exp` is accurate to 3 + 2·|x| ULP).
+pub const SOFTMAX_TOLERANCE: f32 = 2e-6;
+
+/// SwiGLU against `ops::swiglu`, as [`max_rel_diff`].
+pub const SWIGLU_TOLERANCE: f32 = 1e-5;
+
+/// Attention against `ops::attention`, as [`max_rel_diff`]: online softmax (rescaled per chunk
+/// of 64 positions) and f32 sums over the context.
+pub const ATTENTION_TOLERANCE: f32 = 5e-6;
 
 /// Deterministic test input for kernel checks (a fixed LCG, so the browser and native runs see
 /// the same numbers without a random-number dependency).

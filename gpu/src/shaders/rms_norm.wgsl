@@ -1,11 +1,17 @@
 // RMSNorm, one workgroup per row: out = x / sqrt(mean(x^2) + eps) * weight.
 // Scalar reference: bitsmith_engine::ops::rms_norm (tests compare the two).
+// Rows start at x_off + r·n and out_off + r·n (element offsets into the bound buffers), so the
+// kernel can read and write slices of larger activation buffers.
 
 struct Params {
     n: u32,
     rows: u32,
     eps: f32,
-    _pad: u32,
+    x_off: u32,
+    out_off: u32,
+    w_off: u32,
+    _pad0: u32,
+    _pad1: u32,
 }
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;
@@ -22,7 +28,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
     if (row >= params.rows) {
         return;
     }
-    let base = row * params.n;
+    let base = params.x_off + row * params.n;
     var acc = 0.0;
     for (var i = lid.x; i < params.n; i = i + WG) {
         let v = x[base + i];
@@ -38,7 +44,8 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
         workgroupBarrier();
     }
     let scale = inverseSqrt(partial[0] / f32(params.n) + params.eps);
+    let obase = params.out_off + row * params.n;
     for (var i = lid.x; i < params.n; i = i + WG) {
-        out[base + i] = x[base + i] * scale * weight[i];
+        out[obase + i] = x[base + i] * scale * weight[params.w_off + i];
     }
 }

@@ -1,0 +1,16 @@
+// Q4_0 weights for matvec.wgsl. block_q4_0 (ggml/src/ggml-common.h): f16 d, then 16 bytes qs;
+// byte j holds element j in its low nibble and element j+16 in its high nibble;
+// x = d · (q - 8). Packed: qs as 4 words per block; d in the f16 section.
+// Scalar reference: bitsmith_engine::quant::legacy::dequantize_row_q4_0
+
+fn dequant_unit(row: u32, u: u32) -> array<vec4<f32>, 8> {
+    let blk = row * (p.n_in / 32u) + u;
+    let d = d_at(blk);
+    var o: array<vec4<f32>, 8>;
+    for (var i = 0u; i < 4u; i = i + 1u) {
+        let q = w[blk * 4u + i];
+        o[i] = (nibbles4(q, 0u) - 8.0) * d;
+        o[i + 4u] = (nibbles4(q, 4u) - 8.0) * d;
+    }
+    return o;
+}
