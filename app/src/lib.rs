@@ -6,6 +6,7 @@
 //! Rust so their tests run natively too.
 
 pub mod i18n;
+pub mod learn;
 pub mod library;
 pub mod protocol;
 pub mod settings;

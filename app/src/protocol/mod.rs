@@ -10,6 +10,8 @@ use bitsmith_engine::GgmlType;
 use bitsmith_engine::device::{AdapterReport, SelfCheck};
 use serde::{Deserialize, Serialize};
 
+pub mod learn;
+
 pub mod plan;
 pub mod workbench;
 
@@ -30,6 +32,8 @@ pub enum Call {
     PlanLists,
     /// A plan: fit, speed and cost for every preset.
     Plan(Box<plan::PlanInput>),
+    /// A lesson widget's computation (`protocol::learn`).
+    Learn(Box<learn::LearnCall>),
 }
 
 /// The answer to a `Call`, same variant order.
@@ -40,6 +44,7 @@ pub enum Reply {
     Error(String),
     PlanLists(plan::PlanLists),
     Plan(Box<plan::PlanView>),
+    Learn(Box<learn::LearnReply>),
 }
 
 /// UI → worker.

@@ -78,7 +78,8 @@ pub fn layout(props: &LayoutProps) -> Html {
 }
 
 fn is_current(current: &Route, link: &Route) -> bool {
-    current == link || (*current == Route::Home && *link == Route::Learn)
+    current == link
+        || (matches!(current, Route::Home | Route::Lesson { .. }) && *link == Route::Learn)
 }
 
 #[derive(Properties, PartialEq)]

@@ -24,6 +24,8 @@ pub enum Route {
     Home,
     #[at("/learn")]
     Learn,
+    #[at("/learn/:id")]
+    Lesson { id: String },
     #[at("/workbench")]
     Workbench,
     #[at("/planner")]
@@ -41,7 +43,7 @@ impl Route {
     /// The Fluent key of the page's name (nav label and title).
     pub fn name_key(&self) -> &'static str {
         match self {
-            Route::Home | Route::Learn => "nav-learn",
+            Route::Home | Route::Learn | Route::Lesson { .. } => "nav-learn",
             Route::Workbench => "nav-workbench",
             Route::Planner => "nav-planner",
             Route::Progress => "nav-progress",

@@ -15,6 +15,8 @@ use wasm_bindgen::{JsCast, JsValue};
 
 use crate::protocol::{Call, JobId, JobResult, JobSpec, Reply, Request, Response};
 
+mod learn;
+
 mod plan;
 mod workbench;
 
@@ -107,6 +109,11 @@ impl Worker for EngineWorker {
                     flag.set(true);
                 }
             }
+            // Lesson widgets may first fetch their weights, so they answer asynchronously.
+            Request::Call {
+                call,
+                body: Call::Learn(c),
+            } => learn::respond(scope, id, call, *c),
             Request::Call { call, body } => {
                 scope.respond(
                     id,
@@ -124,6 +131,7 @@ impl Worker for EngineWorker {
 fn answer(body: Call) -> Reply {
     match body {
         Call::Echo(s) => Reply::Echo(s),
+        Call::Learn(_) => Reply::Error("lesson calls are answered by worker::learn".into()),
         Call::PlanLists => plan::lists(),
         Call::Plan(input) => plan::answer(&input),
     }

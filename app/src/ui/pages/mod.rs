@@ -14,6 +14,7 @@ use super::Route;
 pub fn switch(route: Route) -> Html {
     match route {
         Route::Home | Route::Learn => html! { <learn::LearnPage /> },
+        Route::Lesson { id } => html! { <learn::LessonPage id={id} /> },
         Route::Workbench => html! { <workbench::WorkbenchPage /> },
         Route::Planner => html! { <planner::PlannerPage /> },
         Route::Progress => html! { <progress::ProgressPage /> },
