@@ -38,7 +38,7 @@ mod q4_k;
 mod q5_k;
 mod q6_k;
 mod q8_k;
-mod search;
+pub(crate) mod search;
 
 pub use q2_k::{dequantize_row_q2_k, quantize_row_q2_k};
 pub use q3_k::{dequantize_row_q3_k, quantize_row_q3_k};
@@ -229,7 +229,7 @@ pub fn get_scale_min_k4(j: usize, q: &[u8; K_SCALE_SIZE]) -> (u8, u8) {
 /// OR-ed in after those bytes are first set). Values above 63 are packed as C would pack them
 /// (truncated to the byte), which only the imatrix Q4_K path can produce.
 #[inline]
-fn pack_scale_min_k4(scales: &mut [u8; K_SCALE_SIZE], j: usize, ls: u8, lm: u8) {
+pub(crate) fn pack_scale_min_k4(scales: &mut [u8; K_SCALE_SIZE], j: usize, ls: u8, lm: u8) {
     if j < 4 {
         scales[j] = ls;
         scales[j + 4] = lm;

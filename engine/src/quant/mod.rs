@@ -1,13 +1,16 @@
 //! Quantize and dequantize rows of f32 to and from ggml's block formats.
 //!
-//! Every function here is the scalar reference: plain Rust, deterministic, no SIMD, no FMA
-//! contraction. Fast kernels live beside it and are tested against it.
+//! The per-type functions in the submodules are the scalar reference: plain Rust,
+//! deterministic, no SIMD, no FMA contraction. [`fast`] holds byte-identical SIMD kernels for
+//! the hot types; [`quantize_row`] uses them where they exist and [`quantize_row_reference`]
+//! never does (tests compare the two).
 //!
 //! The dispatch below mirrors ggml's `ggml_quantize_chunk`: rows of `n_per_row` elements, each a
 //! whole number of blocks, with optional per-column importance weights (an imatrix row of
 //! `n_per_row` values) used by the types whose llama.cpp quantizer takes them.
 
 pub mod common;
+pub mod fast;
 pub mod float;
 pub mod iq4;
 pub mod kquants;
@@ -78,12 +81,12 @@ fn check_sizes(ty: GgmlType, n: usize, bytes: usize) -> Result<(), QuantError> {
     Ok(())
 }
 
-/// Quantizes one row `src` into `dst` (exactly `ty.row_bytes(src.len())` bytes).
-/// `imatrix`, when given, holds one importance weight per column of the row.
-pub fn quantize_row(
+/// Checks a row for [`quantize_row`]: a quantizable type, `dst` exactly `ty.row_bytes(n)`
+/// bytes, and an imatrix (if any) of one weight per column.
+pub(crate) fn check_row(
     ty: GgmlType,
     src: &[f32],
-    dst: &mut [u8],
+    dst: &[u8],
     imatrix: Option<&[f32]>,
 ) -> Result<(), QuantError> {
     check_sizes(ty, src.len(), dst.len())?;
@@ -95,6 +98,45 @@ pub fn quantize_row(
             got: w.len(),
         });
     }
+    Ok(())
+}
+
+/// Quantizes one row `src` into `dst` (exactly `ty.row_bytes(src.len())` bytes).
+/// `imatrix`, when given, holds one importance weight per column of the row.
+///
+/// Uses the [`fast`] kernels for the types that have them (the same bytes as the reference,
+/// sooner), the scalar reference otherwise.
+pub fn quantize_row(
+    ty: GgmlType,
+    src: &[f32],
+    dst: &mut [u8],
+    imatrix: Option<&[f32]>,
+) -> Result<(), QuantError> {
+    check_row(ty, src, dst, imatrix)?;
+    if fast::run(fast::Isa::detect(), ty, src, dst, imatrix) {
+        return Ok(());
+    }
+    quantize_row_scalar(ty, src, dst, imatrix)
+}
+
+/// Quantizes one row with the scalar reference functions only: what [`quantize_row`] must
+/// reproduce byte for byte.
+pub fn quantize_row_reference(
+    ty: GgmlType,
+    src: &[f32],
+    dst: &mut [u8],
+    imatrix: Option<&[f32]>,
+) -> Result<(), QuantError> {
+    check_row(ty, src, dst, imatrix)?;
+    quantize_row_scalar(ty, src, dst, imatrix)
+}
+
+fn quantize_row_scalar(
+    ty: GgmlType,
+    src: &[f32],
+    dst: &mut [u8],
+    imatrix: Option<&[f32]>,
+) -> Result<(), QuantError> {
     match ty {
         GgmlType::F32 => float::quantize_row_f32(src, dst),
         GgmlType::F16 => float::quantize_row_f16(src, dst),
