@@ -94,6 +94,37 @@ test("open the local SmolLM2 file, quantize to Q4_K_M, export the same bytes as 
     const cmd = await page.getByTestId("wb-command").first().textContent();
     assert.equal(cmd, "llama-quantize SmolLM2-135M-Instruct.Q4_1.gguf SmolLM2-135M-Instruct-Q4_K_M.gguf Q4_K_M");
 
+    // Measure the run against its source on the built-in text: PPL and KLD, stored with it.
+    await page.getByLabel("Context (tokens)").selectOption("128");
+    await page.getByTestId("wb-measure-start").click();
+    await page.waitForSelector('[data-testid="wb-status"]:has-text("Measured")', { timeout: 600000 });
+    const ppl = Number((await page.getByTestId("wb-ppl").first().innerText()).split(" ")[0]);
+    const kld = Number(await page.getByTestId("wb-kld").first().innerText());
+    console.log(`# measured Q4_K_M against Q4_1: PPL ${ppl}, KLD ${kld}`);
+    assert.ok(ppl > 1 && ppl < 1000, `PPL ${ppl}`);
+    assert.ok(kld >= 0 && kld < 1, `KLD ${kld}`);
+    assert.ok(await page.getByTestId("wb-chart-size-ppl").isVisible());
+    assert.ok(await page.getByTestId("wb-chart-layers").isVisible());
+    const stored = (await manifests(page)).find((m) => m.quant).measurements;
+    assert.equal(stored.length, 1);
+    assert.equal(stored[0].layer_error.length, 30);
+    await noViolations(page, "measured");
+
+    // Chat: 16 tokens, streamed, with tokens/s and memory shown.
+    await page.getByLabel("Most tokens").fill("16");
+    await page.getByLabel("Most tokens").blur();
+    await page.getByLabel("Message").fill("What is the capital of France?");
+    await page.getByTestId("wb-send").click();
+    await page.waitForSelector('[data-testid="wb-gen-status"]:has-text("Stopped at the token limit"), [data-testid="wb-gen-status"]:has-text("Finished")', { timeout: 300000 });
+    const stats = clean(await page.getByTestId("wb-gen-stats").innerText());
+    console.log(`# chat: ${stats}`);
+    assert.match(stats, /\d+ tokens generated/);
+    assert.match(stats, /tokens\/s/);
+    assert.match(stats, /worker memory [\d.]+ MiB/);
+    const answer = await page.getByTestId("wb-answer").last().innerText();
+    assert.ok(answer.trim().length > 0, "empty answer");
+    await noViolations(page, "chatted");
+
     // Offline: the shell comes from the service worker, the model from IndexedDB.
     await controlled(page);
     await b.context.setOffline(true);

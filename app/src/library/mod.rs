@@ -106,20 +106,27 @@ pub struct QuantRecord {
     pub backend: String,
 }
 
-/// Measurements of a model (kept with the run, so results survive reloads).
+/// A measurement of a model (kept with the run, so results survive reloads).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Measurement {
     /// Which text: "builtin" or "custom".
     pub text: String,
+    /// Tokens scored.
     pub tokens: u32,
+    pub n_ctx: u32,
     pub ppl: f64,
-    /// Mean KL divergence from the source model, when measured against one.
+    pub ppl_err: f64,
+    /// The source model's perplexity on the same tokens, when measured against it.
+    pub ppl_base: Option<f64>,
+    /// Mean KL divergence from the source model (nats per token).
     pub kld: Option<f64>,
+    pub kld_err: Option<f64>,
     /// Top-1 agreement with the source, 0..1.
     pub top1: Option<f64>,
-    /// Per-layer relative error of the quantized weights (layer index, value).
-    pub layer_error: Vec<(u32, f64)>,
+    /// Per layer: relative RMS error of the hidden state against the source's.
+    pub layer_error: Vec<f64>,
+    pub seconds: f64,
     pub created_ms: f64,
 }
 

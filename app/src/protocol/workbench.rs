@@ -9,7 +9,7 @@ use bitsmith_engine::GgmlType;
 use bitsmith_engine::preset::{Preset, QuantOptions};
 use serde::{Deserialize, Serialize};
 
-use crate::library::{Manifest, Pending};
+use crate::library::{Manifest, Measurement, Pending};
 
 /// A file to read: a `blob:` URL of a picked file, or an `http(s):` URL.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -40,7 +40,9 @@ pub enum WbJob {
         files: Vec<RemoteFile>,
     },
     /// Converts a completed staged download (safetensors) into a GGUF model.
-    Convert { pending: String },
+    Convert {
+        pending: String,
+    },
     /// The per-tensor plan for quantizing `model` with `options`.
     Plan {
         model: String,
@@ -52,9 +54,38 @@ pub enum WbJob {
         options: QuantOptions,
     },
     /// Checks a model's chunks and returns a `blob:` URL of the whole file for download.
-    Export { model: String },
+    Export {
+        model: String,
+    },
     /// Deletes chunks left by interrupted writes.
     CollectGarbage,
+    /// Perplexity of `model` on a text (the built-in one when `text` is `None`), and, when the
+    /// model was quantized here from a source still in the library, KL divergence, top-1
+    /// agreement and per-layer error against that source. The result is stored with the model.
+    Measure {
+        model: String,
+        text: Option<String>,
+        n_ctx: u32,
+        max_chunks: u32,
+    },
+    /// Starts generating from `model`: `messages` as (role, text) through the chat template
+    /// when `chat`, else the last message's text as a plain completion prompt. Answers with the
+    /// first token (`WbOutcome::Generated`); `GenNext` asks for each next one, so text streams
+    /// one short job per token.
+    GenStart {
+        model: String,
+        messages: Vec<(String, String)>,
+        chat: bool,
+        max_tokens: u32,
+        temperature: f32,
+    },
+    GenNext {
+        session: u32,
+    },
+    /// Ends a generation early and frees it.
+    GenStop {
+        session: u32,
+    },
 }
 
 /// What a workbench job produced.
@@ -71,8 +102,43 @@ pub enum WbOutcome {
         size: u64,
     },
     Collected(u32),
+    Measured {
+        model: String,
+        measurement: Box<Measurement>,
+    },
+    /// The next piece of a generation. `done` is set on the last one.
+    Generated {
+        session: u32,
+        text: String,
+        /// Tokens in the prompt and generated so far.
+        prompt_tokens: u32,
+        generated: u32,
+        done: Option<GenEnd>,
+        /// The worker's wasm memory (weights, KV cache and all).
+        memory: u64,
+    },
     /// The job could not be done; `kind` tells the UI which way out to offer.
     Failed(WbFailure),
+}
+
+/// Why a generation ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum GenEnd {
+    EndOfText,
+    Limit,
+    ContextFull,
+    Stopped,
+}
+
+impl GenEnd {
+    pub fn label_key(self) -> &'static str {
+        match self {
+            GenEnd::EndOfText => "wb-gen-end-eog",
+            GenEnd::Limit => "wb-gen-end-limit",
+            GenEnd::ContextFull => "wb-gen-end-full",
+            GenEnd::Stopped => "wb-gen-end-stopped",
+        }
+    }
 }
 
 /// A failure the user can act on.
@@ -96,6 +162,8 @@ pub enum FailureKind {
     Busy,
     NotFound,
     Storage,
+    /// The model could not be run (unsupported architecture, missing tensors, …).
+    Inference,
 }
 
 impl FailureKind {
@@ -109,6 +177,7 @@ impl FailureKind {
             FailureKind::Busy => "wb-fail-busy",
             FailureKind::NotFound => "wb-fail-not-found",
             FailureKind::Storage => "wb-fail-storage",
+            FailureKind::Inference => "wb-fail-inference",
         }
     }
 }

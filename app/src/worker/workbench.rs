@@ -8,21 +8,29 @@ mod library;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
+use std::sync::Arc;
 
 use bitsmith_engine::gguf::GgufFile;
+use bitsmith_engine::infer::{
+    Backend, EvalConfig, GenEvent, Generation, GenerationConfig, KldJob, Model, PerplexityJob,
+    SamplerConfig, StopReason, eval_tokens, prompt_tokens, shared,
+};
 use bitsmith_engine::pipeline::{JobOptions, QuantizeJob, SourceModel};
 use bitsmith_engine::preset::{QuantOptions, QuantPlan, Reason};
+use bitsmith_engine::progress::CancelToken;
+use bitsmith_engine::tokenizer::{ChatMessage, Tokenizer};
 use gloo::worker::{HandlerId, WorkerScope};
 use js_sys::{Array, Uint8Array};
 use wasm_bindgen::JsCast;
 
 use super::{EngineWorker, STEP_BUDGET_MS, now_ms, yield_now};
 use crate::library::{
-    CHUNK_SIZE, ChunkReader, ChunkWriter, LibError, Library, Manifest, Origin, QuantRecord,
-    WriteLock, new_id,
+    CHUNK_SIZE, ChunkReader, ChunkWriter, LibError, Library, Manifest, Measurement, Origin,
+    QuantRecord, WriteLock, new_id,
 };
 use crate::protocol::workbench::{
-    PlanRow, PlanView, WbJob, WbOutcome, llama_quantize_command, output_file_name,
+    FailureKind, GenEnd, PlanRow, PlanView, WbJob, WbOutcome, llama_quantize_command,
+    output_file_name,
 };
 use crate::protocol::{JobId, JobResult, Response};
 use library::{Ctx, JobError, format_error, read_header};
@@ -55,6 +63,21 @@ pub async fn run(
         WbJob::Quantize { model, options } => quantize(&ctx, &model, options).await,
         WbJob::Export { model } => export(&ctx, &model).await,
         WbJob::CollectGarbage => collect().await,
+        WbJob::Measure {
+            model,
+            text,
+            n_ctx,
+            max_chunks,
+        } => measure(&ctx, &model, text, n_ctx, max_chunks).await,
+        WbJob::GenStart {
+            model,
+            messages,
+            chat,
+            max_tokens,
+            temperature,
+        } => gen_start(&ctx, &model, messages, chat, max_tokens, temperature).await,
+        WbJob::GenNext { session } => gen_next(&ctx, session).await,
+        WbJob::GenStop { session } => gen_stop(session),
     };
     match outcome {
         Ok(result) => Response::Finished {
@@ -306,5 +329,325 @@ async fn export(ctx: &Ctx<'_>, model: &str) -> Result<WbOutcome, JobError> {
         url,
         file_name: m.file_name.clone(),
         size: m.size,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Measure and run (engine::infer)
+
+/// The built-in evaluation text: plain English prose written for Bitsmith (so it is in no
+/// model's training data verbatim), long enough for two 256-token chunks with SmolLM2's
+/// tokenizer.
+const BUILTIN_TEXT: &str = "\
+The lighthouse on the northern point was built in the year the harbour froze solid for the \
+first time in living memory. The village had argued about it for a decade. Some said a light \
+would only invite more ships into waters that had already taken too many; others said the \
+ships would come anyway, and that a light was the least a coast could offer to strangers who \
+trusted it. In the end the fishermen decided the matter, because they were the ones who rowed \
+out at night to pull sailors from the rocks, and they were tired.
+
+The first keeper was a carpenter named Elias, who had helped to raise the tower and knew every \
+beam in it. He kept a notebook in which he wrote the weather four times a day: the direction \
+of the wind, the height of the swell, the colour of the sky at dawn and at dusk, and the number \
+of vessels he could count from the gallery. He was not a scientist, and he did not pretend to \
+be one, but he was careful. When he was unsure of something he wrote that he was unsure, and \
+when he made a mistake he crossed it out with a single line so that the error could still be \
+read. Years later, people who studied the climate of the coast found his notebooks more useful \
+than the official records, precisely because he had told them where he might be wrong.
+
+Keeping the light was mostly a matter of small, repeated tasks. The lamp burned oil, and the oil \
+left soot on the glass, so the lens had to be cleaned every morning with soft cloth and a little \
+spirit. The wick had to be trimmed so that the flame stayed even. The clockwork that turned the \
+lens had to be wound every few hours, and if the keeper fell asleep the beam would stop sweeping \
+and become a steady glow, which a captain at sea could mistake for the lamp of a house or another \
+ship. Elias slept in short pieces, like a sailor on watch, and he said that after the first \
+winter he no longer noticed the difference.
+
+The tower changed the village in ways nobody had predicted. Merchants began to time their \
+arrivals to the evening, when the light was lit and the harbour mouth was easy to find. A small \
+market grew up on the quay to meet them. Children learned to tell the time of night by the \
+rhythm of the beam on their bedroom walls, three quick flashes and a long dark pause. The \
+fishermen, who had asked for the light so that they would have fewer rescues to make, found \
+that they went out further and stayed out longer, because they knew they could find their way \
+home.
+
+Not everything improved. In fog the light was nearly useless, and the fog came often in early \
+summer, thick and white and silent. For those days the village bought a bell, and later a horn \
+driven by compressed air that could be heard for miles. The horn was loud enough to rattle \
+windows, and for a while there were complaints, until a fishing boat that had lost its compass \
+followed the sound into the harbour on a morning when nothing at all could be seen. After that \
+nobody complained about the horn again, or at least not in public.
+
+When electricity reached the point, the oil lamp was replaced by a bulb that was brighter and \
+needed no trimming, and the clockwork was replaced by a motor. The keeper's work became lighter, \
+and then, slowly, unnecessary. The last keeper left the tower on a grey afternoon in autumn, \
+handing the key to an engineer who would visit once a month to check the equipment. She took \
+the notebooks with her. They are kept now in a small museum in the old customs house, in a \
+glass case near the window, and visitors who lean close can still read the careful handwriting: \
+wind from the west, swell moderate, sky clear at dusk, four ships, one of them unknown to me.
+
+People sometimes ask why the village still paints the tower every spring, when machines do all \
+the work and the ships carry satellite receivers that know their position to within a few \
+metres. The answer the old people give is that a light is a promise, and promises have to be \
+kept up even when nobody seems to need them. The younger people say it is simply the most \
+beautiful thing in the village, and that is reason enough.";
+
+/// A model loaded for inference, and its tokenizer.
+struct Loaded {
+    model: Arc<Model>,
+    tok: Arc<Tokenizer>,
+}
+
+thread_local! {
+    /// Models loaded for inference, most recent first (at most two: a run and its source).
+    static LOADED: RefCell<Vec<(String, Rc<Loaded>)>> = const { RefCell::new(Vec::new()) };
+    /// Generations in progress, by session id.
+    static SESSIONS: RefCell<HashMap<u32, (Generation, u32)>> = RefCell::new(HashMap::new());
+    static NEXT_SESSION: Cell<u32> = const { Cell::new(1) };
+}
+
+fn infer_err(e: impl std::fmt::Display) -> JobError {
+    JobError::Fail(FailureKind::Inference, e.to_string())
+}
+
+/// Loads a library model for inference: each tensor is read (and checked) into its own buffer,
+/// so the file is never one allocation.
+async fn load(lib: &Library, id: &str) -> Result<Rc<Loaded>, JobError> {
+    if let Some(l) = LOADED.with(|c| {
+        c.borrow()
+            .iter()
+            .find(|(k, _)| k == id)
+            .map(|(_, l)| l.clone())
+    }) {
+        return Ok(l);
+    }
+    let (m, header) = source_of(lib, id).await?;
+    let mut reader = ChunkReader::for_model(lib, &m);
+    let mut bufs = Vec::with_capacity(header.tensors.len());
+    for i in 0..header.tensors.len() {
+        let r = header
+            .tensor_range(i)
+            .ok_or_else(|| format_error(format!("tensor #{i} has no data range")))?;
+        let bytes = reader.read(r.start, r.end).await?;
+        bufs.push((r.start, shared(bytes)));
+    }
+    reader.forget();
+    let model = Model::from_gguf_chunks(&header, &bufs, Backend::detect()).map_err(infer_err)?;
+    drop(bufs);
+    let tok = Tokenizer::from_gguf(&*header).map_err(infer_err)?;
+    let loaded = Rc::new(Loaded {
+        model: Arc::new(model),
+        tok: Arc::new(tok),
+    });
+    LOADED.with(|c| {
+        let mut c = c.borrow_mut();
+        c.insert(0, (id.to_string(), loaded.clone()));
+        c.truncate(2);
+    });
+    Ok(loaded)
+}
+
+/// Runs an evaluation job step by step, reporting progress and yielding between steps.
+async fn drive(
+    ctx: &Ctx<'_>,
+    mut step: impl FnMut() -> Result<(bool, bitsmith_engine::progress::Progress), JobError>,
+) -> Result<(), JobError> {
+    loop {
+        ctx.check()?;
+        let (done, p) = step()?;
+        ctx.progress(p.bytes_done, p.bytes_total);
+        yield_now().await;
+        if done {
+            return Ok(());
+        }
+    }
+}
+
+async fn measure(
+    ctx: &Ctx<'_>,
+    model: &str,
+    text: Option<String>,
+    n_ctx: u32,
+    max_chunks: u32,
+) -> Result<WbOutcome, JobError> {
+    let started = now_ms();
+    let lib = Library::open().await?;
+    let mut m = lib.manifest(model).await?;
+    let base_id = match &m.origin {
+        Origin::Quantized { parent, .. } if lib.manifest(parent).await.is_ok() => {
+            Some(parent.clone())
+        }
+        _ => None,
+    };
+    let q = load(&lib, model).await?;
+    let base = match &base_id {
+        Some(b) => Some(load(&lib, b).await?),
+        None => None,
+    };
+    let kind = if text.is_some() { "custom" } else { "builtin" };
+    let tokens = eval_tokens(&q.tok, text.as_deref().unwrap_or(BUILTIN_TEXT)).map_err(infer_err)?;
+    // A short text gets a shorter context rather than an error (two chunks are needed).
+    let n_ctx = (n_ctx as usize).min(tokens.len() / 2);
+    if n_ctx < 16 {
+        return Err(infer_err(format!(
+            "the text has {} tokens; at least 32 are needed",
+            tokens.len()
+        )));
+    }
+    let cfg = EvalConfig {
+        ubatch: 32,
+        max_chunks: Some(max_chunks.max(1) as usize),
+        ..EvalConfig::for_tokenizer(&q.tok, n_ctx)
+    };
+    let mut meas = Measurement {
+        text: kind.into(),
+        n_ctx: n_ctx as u32,
+        created_ms: js_sys::Date::now(),
+        ..Measurement::default()
+    };
+    match base {
+        Some(base) => {
+            let mut job = KldJob::new(
+                base.model.clone(),
+                q.model.clone(),
+                tokens,
+                cfg,
+                CancelToken::new(),
+            )
+            .map_err(infer_err)?;
+            drive(ctx, || Ok((job.step().map_err(infer_err)?, job.progress()))).await?;
+            let r = job.result();
+            meas.tokens = r.count as u32;
+            meas.ppl = r.ppl_quant;
+            meas.ppl_err = r.ppl_quant_err;
+            meas.ppl_base = Some(r.ppl_base);
+            meas.kld = Some(r.kld_mean);
+            meas.kld_err = Some(r.kld_err);
+            meas.top1 = Some(r.top1_agreement);
+            meas.layer_error = r.layer_rel_rms;
+        }
+        None => {
+            let mut job = PerplexityJob::new(q.model.clone(), tokens, cfg, CancelToken::new())
+                .map_err(infer_err)?;
+            drive(ctx, || Ok((job.step().map_err(infer_err)?, job.progress()))).await?;
+            let r = job.result();
+            meas.tokens = r.count as u32;
+            meas.ppl = r.ppl;
+            meas.ppl_err = r.ppl_err;
+        }
+    }
+    meas.seconds = (now_ms() - started) / 1000.0;
+    m.measurements.push(meas.clone());
+    lib.update_manifest(&m).await?;
+    Ok(WbOutcome::Measured {
+        model: model.to_string(),
+        measurement: Box::new(meas),
+    })
+}
+
+async fn gen_start(
+    ctx: &Ctx<'_>,
+    model: &str,
+    messages: Vec<(String, String)>,
+    chat: bool,
+    max_tokens: u32,
+    temperature: f32,
+) -> Result<WbOutcome, JobError> {
+    let lib = Library::open().await?;
+    let l = load(&lib, model).await?;
+    let prompt = if chat {
+        let msgs: Vec<ChatMessage> = messages
+            .iter()
+            .map(|(role, text)| ChatMessage::new(role.as_str(), text.as_str()))
+            .collect();
+        let text = l.tok.apply_chat_template(&msgs, true).map_err(infer_err)?;
+        l.tok.encode(&text, true, true).map_err(infer_err)?
+    } else {
+        let text = messages.last().map(|(_, t)| t.as_str()).unwrap_or_default();
+        prompt_tokens(&l.tok, text, false).map_err(infer_err)?
+    };
+    let n_prompt = prompt.len() as u32;
+    let cfg = GenerationConfig {
+        max_tokens: max_tokens.clamp(1, 2048) as usize,
+        sampler: SamplerConfig {
+            temperature,
+            seed: (js_sys::Math::random() * 1e15) as u64,
+            ..SamplerConfig::default()
+        },
+        ubatch: 32,
+        ..GenerationConfig::default()
+    };
+    let g = Generation::new(
+        l.model.clone(),
+        l.tok.clone(),
+        prompt,
+        cfg,
+        CancelToken::new(),
+    )
+    .map_err(infer_err)?;
+    let session = NEXT_SESSION.with(|n| {
+        let s = n.get();
+        n.set(s + 1);
+        s
+    });
+    SESSIONS.with(|s| s.borrow_mut().insert(session, (g, n_prompt)));
+    gen_next(ctx, session).await
+}
+
+/// Steps a generation to its next token (the prompt first, in micro-batches).
+async fn gen_next(ctx: &Ctx<'_>, session: u32) -> Result<WbOutcome, JobError> {
+    loop {
+        if ctx.cancel.get() {
+            SESSIONS.with(|s| s.borrow_mut().remove(&session));
+            return Err(JobError::Cancelled);
+        }
+        let step = SESSIONS.with(|s| {
+            s.borrow_mut()
+                .get_mut(&session)
+                .map(|(g, n)| (g.step(), *n, g.generated().len() as u32))
+        });
+        let Some((ev, n_prompt, generated)) = step else {
+            return Err(LibError::NotFound(format!("generation {session}")).into());
+        };
+        let out = |text: String, done: Option<GenEnd>| WbOutcome::Generated {
+            session,
+            text,
+            prompt_tokens: n_prompt,
+            generated,
+            done,
+            memory: wasm_memory_bytes(),
+        };
+        match ev.map_err(infer_err)? {
+            GenEvent::Prefill { done, total } => {
+                ctx.progress(done as u64, total as u64);
+                yield_now().await;
+            }
+            GenEvent::Token { text, .. } => return Ok(out(text, None)),
+            GenEvent::Done { reason, text } => {
+                SESSIONS.with(|s| s.borrow_mut().remove(&session));
+                let end = match reason {
+                    StopReason::EndOfGeneration => GenEnd::EndOfText,
+                    StopReason::Limit => GenEnd::Limit,
+                    StopReason::ContextFull => GenEnd::ContextFull,
+                    StopReason::Cancelled => GenEnd::Stopped,
+                };
+                return Ok(out(text, Some(end)));
+            }
+        }
+    }
+}
+
+fn gen_stop(session: u32) -> Result<WbOutcome, JobError> {
+    let generated = SESSIONS
+        .with(|s| s.borrow_mut().remove(&session))
+        .map(|(g, _)| g.generated().len() as u32)
+        .unwrap_or(0);
+    Ok(WbOutcome::Generated {
+        session,
+        text: String::new(),
+        prompt_tokens: 0,
+        generated,
+        done: Some(GenEnd::Stopped),
+        memory: wasm_memory_bytes(),
     })
 }

@@ -53,6 +53,7 @@ pub fn job_status() -> Html {
                 ActiveKind::Convert => "wb-status-converting",
                 ActiveKind::Quantize(_) => "wb-status-quantizing",
                 ActiveKind::Export => "wb-status-exporting",
+                ActiveKind::Measure => "wb-status-measuring",
             },
             &[("name", a.label.clone().into())],
         ),
@@ -61,6 +62,9 @@ pub fn job_status() -> Html {
             tr.ta("wb-status-quantized", &[("name", n.clone().into())])
         }
         (None, Some(Notice::Cancelled)) => tr.t("wb-status-cancelled"),
+        (None, Some(Notice::Measured(n))) => {
+            tr.ta("wb-status-measured", &[("name", n.clone().into())])
+        }
         (None, Some(Notice::Exported { file_name, .. })) => {
             tr.ta("wb-status-exported", &[("name", file_name.clone().into())])
         }

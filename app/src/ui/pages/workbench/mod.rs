@@ -8,8 +8,10 @@
 
 mod fmt;
 mod library;
+mod measure;
 mod open;
 mod quantize;
+mod run;
 
 use std::rc::Rc;
 
@@ -31,6 +33,7 @@ pub enum ActiveKind {
     Convert,
     Quantize(Rc<PlanView>),
     Export,
+    Measure,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -50,6 +53,7 @@ pub enum Notice {
     Added(String),
     Quantized(String),
     Cancelled,
+    Measured(String),
     Exported { url: String, file_name: String },
     Failed(WbFailure),
 }
@@ -226,6 +230,7 @@ pub fn workbench_page() -> Html {
             start.clone(),
             selected.clone(),
         );
+        let models = (*models).clone();
         use_effect_with(job_state, move |st| {
             let Some(a) = (*active).clone() else {
                 return;
@@ -273,7 +278,17 @@ pub fn workbench_page() -> Html {
                         notice.set(Some(Notice::Failed(f)));
                         refresh.emit(());
                     }
-                    WbOutcome::Planned(_) | WbOutcome::Collected(_) => {}
+                    WbOutcome::Measured { model, .. } => {
+                        let name = models
+                            .iter()
+                            .find(|m| m.id == model)
+                            .map(|m| m.name.clone());
+                        notice.set(Some(Notice::Measured(name.unwrap_or(model))));
+                        refresh.emit(());
+                    }
+                    WbOutcome::Planned(_)
+                    | WbOutcome::Collected(_)
+                    | WbOutcome::Generated { .. } => {}
                 },
                 JobState::Finished(_) => {}
                 JobState::Cancelled => {
@@ -318,6 +333,8 @@ pub fn workbench_page() -> Html {
                 <library::LibraryPanel />
                 <quantize::QuantizePanel />
                 <library::RunsPanel />
+                <measure::MeasurePanel />
+                <run::RunPanel />
             </section>
         </ContextProvider<Wb>>
     }

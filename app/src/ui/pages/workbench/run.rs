@@ -1,0 +1,306 @@
+//! Run: chat with, or complete text from, any model in the library. The text streams in as
+//! the worker produces it (one short job per token), with tokens per second and the worker's
+//! memory shown as it goes.
+
+use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
+use yew::prelude::*;
+
+use super::{fmt, use_wb};
+use crate::protocol::workbench::{GenEnd, WbJob, WbOutcome};
+use crate::protocol::{JobId, JobResult, JobSpec};
+use crate::ui::{JobState, use_engine_ctx, use_tr};
+
+/// The generation in progress.
+#[derive(Clone, Debug, PartialEq, Default)]
+struct Live {
+    job: Option<JobId>,
+    session: Option<u32>,
+    text: String,
+    generated: u32,
+    prompt_tokens: u32,
+    /// When the first token arrived (the rate counts from there: the prompt is not generation).
+    first_ms: Option<f64>,
+    last_ms: f64,
+    memory: u64,
+    end: Option<GenEnd>,
+    error: Option<String>,
+}
+
+impl Live {
+    fn running(&self) -> bool {
+        self.job.is_some()
+    }
+
+    fn rate(&self) -> Option<f64> {
+        let first = self.first_ms?;
+        let secs = (self.last_ms - first) / 1000.0;
+        (self.generated > 1 && secs > 0.0).then(|| f64::from(self.generated - 1) / secs)
+    }
+}
+
+#[function_component(RunPanel)]
+pub fn run_panel() -> Html {
+    let tr = use_tr();
+    let wb = use_wb();
+    let engine = use_engine_ctx();
+    let target = use_state(|| None::<String>);
+    let chat = use_state(|| true);
+    let prompt = use_state(String::new);
+    let max_tokens = use_state(|| 64u32);
+    let temperature = use_state(|| 0.7f32);
+    let history = use_state(Vec::<(String, String)>::new);
+    let live = use_state(Live::default);
+
+    let job_state = live.job.and_then(|j| engine.state.jobs.get(&j).cloned());
+    {
+        let (live, engine, history) = (live.clone(), engine.clone(), history.clone());
+        use_effect_with(job_state, move |st| {
+            let mut l = (*live).clone();
+            match st {
+                Some(JobState::Finished(JobResult::Workbench(WbOutcome::Generated {
+                    session,
+                    text,
+                    prompt_tokens,
+                    generated,
+                    done,
+                    memory,
+                }))) => {
+                    let now = js_sys::Date::now();
+                    l.session = Some(*session);
+                    l.text.push_str(text);
+                    l.generated = *generated;
+                    l.prompt_tokens = *prompt_tokens;
+                    l.memory = *memory;
+                    if l.first_ms.is_none() && *generated > 0 {
+                        l.first_ms = Some(now);
+                    }
+                    l.last_ms = now;
+                    match done {
+                        None => {
+                            l.job =
+                                Some(engine.start(JobSpec::Workbench(WbJob::GenNext {
+                                    session: *session,
+                                })));
+                        }
+                        Some(end) => {
+                            l.job = None;
+                            l.end = Some(*end);
+                            let mut h = (*history).clone();
+                            h.push(("assistant".into(), l.text.clone()));
+                            history.set(h);
+                        }
+                    }
+                }
+                Some(JobState::Finished(JobResult::Workbench(WbOutcome::Failed(f)))) => {
+                    l.job = None;
+                    l.error = Some(f.detail.clone());
+                }
+                Some(JobState::Failed(m)) => {
+                    l.job = None;
+                    l.error = Some(m.clone());
+                }
+                Some(JobState::Cancelled) => {
+                    l.job = None;
+                    l.end = Some(GenEnd::Stopped);
+                    let mut h = (*history).clone();
+                    h.push(("assistant".into(), l.text.clone()));
+                    history.set(h);
+                }
+                _ => return,
+            }
+            live.set(l);
+        });
+    }
+    if wb.models.is_empty() {
+        return html! {};
+    }
+    let chosen = target
+        .as_ref()
+        .filter(|id| wb.model(id).is_some())
+        .cloned()
+        .or_else(|| wb.models.first().map(|m| m.id.clone()));
+    let on_target = {
+        let (target, history, live) = (target.clone(), history.clone(), live.clone());
+        Callback::from(move |e: Event| {
+            target.set(Some(e.target_unchecked_into::<HtmlSelectElement>().value()));
+            history.set(Vec::new());
+            live.set(Live::default());
+        })
+    };
+    let mode = |c: bool| {
+        let (chat, history) = (chat.clone(), history.clone());
+        Callback::from(move |_: Event| {
+            chat.set(c);
+            history.set(Vec::new());
+        })
+    };
+    let on_prompt = {
+        let prompt = prompt.clone();
+        Callback::from(move |e: InputEvent| {
+            prompt.set(e.target_unchecked_into::<HtmlTextAreaElement>().value())
+        })
+    };
+    let on_max = {
+        let max_tokens = max_tokens.clone();
+        Callback::from(move |e: Event| {
+            if let Ok(v) = e
+                .target_unchecked_into::<HtmlInputElement>()
+                .value()
+                .parse::<u32>()
+            {
+                max_tokens.set(v.clamp(1, 2048));
+            }
+        })
+    };
+    let on_temp = {
+        let temperature = temperature.clone();
+        Callback::from(move |e: Event| {
+            if let Ok(v) = e
+                .target_unchecked_into::<HtmlInputElement>()
+                .value()
+                .parse::<f32>()
+            {
+                temperature.set(v.clamp(0.0, 2.0));
+            }
+        })
+    };
+    let send = {
+        let (engine, chosen, chat, prompt, max_tokens, temperature, history, live) = (
+            engine.clone(),
+            chosen.clone(),
+            *chat,
+            prompt.clone(),
+            *max_tokens,
+            *temperature,
+            history.clone(),
+            live.clone(),
+        );
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            let Some(model) = chosen.clone() else {
+                return;
+            };
+            if prompt.trim().is_empty() || live.running() {
+                return;
+            }
+            let mut h = if chat { (*history).clone() } else { Vec::new() };
+            h.push(("user".into(), (*prompt).clone()));
+            let job = engine.start(JobSpec::Workbench(WbJob::GenStart {
+                model,
+                messages: h.clone(),
+                chat,
+                max_tokens,
+                temperature,
+            }));
+            history.set(h);
+            prompt.set(String::new());
+            live.set(Live {
+                job: Some(job),
+                last_ms: js_sys::Date::now(),
+                ..Live::default()
+            });
+        })
+    };
+    let stop = {
+        let (engine, live) = (engine.clone(), live.clone());
+        Callback::from(move |_| {
+            if let Some(j) = live.job {
+                engine.cancel(j);
+            }
+        })
+    };
+    let clear = {
+        let (history, live) = (history.clone(), live.clone());
+        Callback::from(move |_| {
+            history.set(Vec::new());
+            live.set(Live::default());
+        })
+    };
+
+    // The transcript: finished turns, then the answer being written.
+    let mut turns: Vec<(String, String)> = (*history).clone();
+    if live.running() {
+        turns.push(("assistant".into(), live.text.clone()));
+    }
+    let stats = if live.generated > 0 || live.running() {
+        let mut parts = vec![tr.ta(
+            "wb-gen-tokens",
+            &[
+                ("n", live.generated.into()),
+                ("prompt", live.prompt_tokens.into()),
+            ],
+        )];
+        if let Some(r) = live.rate() {
+            parts.push(tr.ta("wb-gen-rate", &[("rate", format!("{r:.1}").into())]));
+        }
+        if live.memory > 0 {
+            parts.push(tr.ta("wb-gen-memory", &[("mem", fmt::bytes(live.memory).into())]));
+        }
+        parts.join(" · ")
+    } else {
+        String::new()
+    };
+    let running = live.running();
+    html! {
+        <section class="panel" aria-labelledby="wb-run-h">
+            <h2 id="wb-run-h">{ tr.t("wb-run") }</h2>
+            <div class="wb-inline-fields">
+                <div class="field">
+                    <label for="wb-run-model">{ tr.t("wb-run-model") }</label>
+                    <select id="wb-run-model" onchange={on_target} disabled={running}>
+                        { for wb.models.iter().map(|m| html! {
+                            <option value={m.id.clone()} selected={chosen.as_deref() == Some(m.id.as_str())}>{ &m.name }</option>
+                        }) }
+                    </select>
+                </div>
+                <fieldset class="field">
+                    <legend>{ tr.t("wb-run-mode") }</legend>
+                    <div class="radio">
+                        <input type="radio" name="wb-mode" id="wb-mode-chat" checked={*chat} onchange={mode(true)} disabled={running} />
+                        <label for="wb-mode-chat">{ tr.t("wb-run-chat") }</label>
+                    </div>
+                    <div class="radio">
+                        <input type="radio" name="wb-mode" id="wb-mode-complete" checked={!*chat} onchange={mode(false)} disabled={running} />
+                        <label for="wb-mode-complete">{ tr.t("wb-run-complete") }</label>
+                    </div>
+                </fieldset>
+                <div class="field">
+                    <label for="wb-max-tokens">{ tr.t("wb-run-max") }</label>
+                    <input id="wb-max-tokens" type="number" min="1" max="2048" value={max_tokens.to_string()} onchange={on_max} />
+                </div>
+                <div class="field">
+                    <label for="wb-temp">{ tr.t("wb-run-temp") }</label>
+                    <input id="wb-temp" type="number" min="0" max="2" step="0.1" value={format!("{:.1}", *temperature)} onchange={on_temp} />
+                </div>
+            </div>
+            <ol class="wb-transcript" data-testid="wb-transcript" aria-label={tr.t("wb-run-transcript")}>
+                { for turns.iter().map(|(role, text)| html! {
+                    <li class={classes!("wb-turn", format!("wb-turn-{role}"))}>
+                        <span class="wb-role">{ tr.t(if role == "user" { "wb-run-you" } else { "wb-run-model-says" }) }</span>
+                        <span class="wb-text" data-testid={(role != "user").then_some("wb-answer")}>{ text }</span>
+                    </li>
+                }) }
+            </ol>
+            <p class="wb-progress-text" data-testid="wb-gen-stats">{ stats }</p>
+            <p role="status" class="status-line" data-testid="wb-gen-status">
+                { match (&live.error, live.end, running) {
+                    (Some(e), _, _) => tr.ta("wb-gen-error", &[("detail", e.clone().into())]),
+                    (None, Some(end), false) => tr.t(end.label_key()),
+                    _ => String::new(),
+                } }
+            </p>
+            <form class="wb-run-form" onsubmit={send}>
+                <div class="field">
+                    <label for="wb-prompt">{ tr.t(if *chat { "wb-run-message" } else { "wb-run-prompt" }) }</label>
+                    <textarea id="wb-prompt" rows="3" value={(*prompt).clone()} oninput={on_prompt} />
+                </div>
+                <div class="button-row">
+                    <button type="submit" class="button primary" disabled={running || prompt.trim().is_empty()}
+                            data-testid="wb-send">{ tr.t("wb-run-send") }</button>
+                    <button type="button" class="button" onclick={stop} disabled={!running}>{ tr.t("wb-run-stop") }</button>
+                    <button type="button" class="button" onclick={clear} disabled={running || history.is_empty()}>{ tr.t("wb-run-clear") }</button>
+                </div>
+            </form>
+        </section>
+    }
+}
