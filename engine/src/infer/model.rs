@@ -118,10 +118,13 @@ fn trimmed(dims: &[u64]) -> &[u64] {
     &dims[..n]
 }
 
+/// Maps a tensor (and its byte range in the file) to the bytes the model reads it from.
+type Locate<'a> = dyn Fn(&TensorInfo, std::ops::Range<u64>) -> Result<TensorBytes, InferError> + 'a;
+
 /// Finds tensors and the bytes behind them.
 struct Loader<'a> {
     file: &'a GgufFile,
-    locate: &'a dyn Fn(&TensorInfo, std::ops::Range<u64>) -> Result<TensorBytes, InferError>,
+    locate: &'a Locate<'a>,
     backend: Backend,
     bytes: u64,
 }
@@ -236,11 +239,7 @@ impl Model {
         Self::build(file, &locate, backend)
     }
 
-    fn build(
-        file: &GgufFile,
-        locate: &dyn Fn(&TensorInfo, std::ops::Range<u64>) -> Result<TensorBytes, InferError>,
-        backend: Backend,
-    ) -> Result<Model, InferError> {
+    fn build(file: &GgufFile, locate: &Locate<'_>, backend: Backend) -> Result<Model, InferError> {
         let mut ld = Loader {
             file,
             locate,

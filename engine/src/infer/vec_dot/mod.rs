@@ -74,14 +74,9 @@ impl ActType {
             G::BF16 => ActType::BF16,
             G::Q4_0 | G::Q5_0 | G::Q8_0 | G::IQ4_NL => ActType::Q8_0,
             G::Q4_1 | G::Q5_1 => ActType::Q8_1,
-            G::Q2_K
-            | G::Q3_K
-            | G::Q4_K
-            | G::Q5_K
-            | G::Q6_K
-            | G::IQ4_XS
-            | G::TQ1_0
-            | G::TQ2_0 => ActType::Q8_K,
+            G::Q2_K | G::Q3_K | G::Q4_K | G::Q5_K | G::Q6_K | G::IQ4_XS | G::TQ1_0 | G::TQ2_0 => {
+                ActType::Q8_K
+            }
             _ => return None,
         })
     }
@@ -282,7 +277,7 @@ pub fn vec_dot(ty: GgmlType, backend: Backend, w: &[u8], a: &[u8]) -> Result<f32
     let act = ActType::for_weight(ty).ok_or(InferError::NoKernel(ty))?;
     let f = dot_fn(ty, backend).ok_or(InferError::NoKernel(ty))?;
     let (bs, ts) = (ty.block_size(), ty.type_size());
-    if w.len() % ts != 0 {
+    if !w.len().is_multiple_of(ts) {
         return Err(InferError::DotSize(format!(
             "{ty} row of {} bytes is not whole blocks of {ts}",
             w.len()
@@ -299,4 +294,3 @@ pub fn vec_dot(ty: GgmlType, backend: Backend, w: &[u8], a: &[u8]) -> Result<f32
         ))),
     }
 }
-
