@@ -5,17 +5,17 @@
 pub mod ggml_type;
 
 pub use ggml_type::GgmlType;
-pub mod quant;
-pub mod gguf;
-pub mod ops;
-pub mod preset;
-pub mod progress;
-pub mod tokenizer;
-pub mod plan;
 pub mod device;
-pub mod pipeline;
-pub mod safetensors;
-pub mod model;
+pub mod gguf;
 pub mod hf;
 pub mod imatrix;
 pub mod infer;
+pub mod model;
+pub mod ops;
+pub mod pipeline;
+pub mod plan;
+pub mod preset;
+pub mod progress;
+pub mod quant;
+pub mod safetensors;
+pub mod tokenizer;
