@@ -12,6 +12,8 @@
 //!
 //! Runs natively and, compiled for wasm32 with simd128, in headless Chromium
 //! (`scripts/test_wasm.sh bitsmith-engine:infer_vec_dot`).
+// Test code: fixed-size block views read clearer as chunks_exact here.
+#![allow(clippy::chunks_exact_to_as_chunks)]
 
 use bitsmith_engine::GgmlType;
 use bitsmith_engine::infer::vec_dot::{
@@ -360,4 +362,37 @@ fn activation_types_follow_ggml_and_sizes_are_checked() {
     let mut out = vec![0u8; 33];
     assert!(quantize_act_row(ActType::Q8_0, &[0.0; 32], &mut out).is_err());
     assert!(quantize_act_row(ActType::Q8_K, &[0.0; 32], &mut [0u8; 292]).is_err());
+}
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn activations_round_half_to_even_like_ggml_cpu_on_x86() {
+    // amax = 127 makes the multiplier exactly 1, so these values sit exactly on .5.
+    let mut x = [0f32; 32];
+    x[0] = 127.0;
+    x[1..7].copy_from_slice(&[0.5, 1.5, 2.5, -0.5, -2.5, 3.25]);
+    let mut q8_0 = [0u8; 34];
+    quantize_act_row(ActType::Q8_0, &x, &mut q8_0).unwrap();
+    let q: Vec<i8> = q8_0[2..9].iter().map(|&b| b as i8).collect();
+    assert_eq!(q, [127, 0, 2, 2, 0, -2, 3]);
+    // ggml's portable reference rounds those halves away from zero instead.
+    let mut reference = [0u8; 34];
+    legacy::quantize_row_q8_0(&x, &mut reference);
+    let r: Vec<i8> = reference[2..9].iter().map(|&b| b as i8).collect();
+    assert_eq!(r, [127, 1, 2, 3, -1, -3, 3]);
+    assert_eq!(q8_0[..2], reference[..2], "same fp16 scale");
+    // Q8_1: the same quants and s = fp16(d · Σq).
+    let mut q8_1 = [0u8; 36];
+    quantize_act_row(ActType::Q8_1, &x, &mut q8_1).unwrap();
+    assert_eq!(q8_1[4..36], q8_0[2..34]);
+    assert_eq!(half_to_f32([q8_1[2], q8_1[3]]), 132.0);
+    // Away from ties the two agree byte for byte.
+    let mut rng = Rng::new(5);
+    let xs: Vec<f32> = (0..4096).map(|_| rng.normal() * 3.0).collect();
+    let mut a = vec![0u8; 128 * 34];
+    let mut b = vec![0u8; 128 * 34];
+    quantize_act_row(ActType::Q8_0, &xs, &mut a).unwrap();
+    legacy::quantize_row_q8_0(&xs, &mut b);
+    let differing = a.iter().zip(&b).filter(|(x, y)| x != y).count();
+    assert!(differing <= 4, "{differing} bytes differ on random data");
 }

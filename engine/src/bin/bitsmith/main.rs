@@ -2,7 +2,8 @@
 //! CI pipelines and models too big for a browser tab.
 //!
 //! Subcommands: `inspect` (header, metadata, tensor table), `quantize` (llama.cpp presets and
-//! overrides), `dequantize` (back to F32/F16), `plan` (fit/speed/cost, `plan.rs`). Every failure prints one line
+//! overrides), `dequantize` (back to F32/F16), `plan` (fit/speed/cost, `plan.rs`), `generate`,
+//! `perplexity` and `kld` (inference, `generate.rs` etc.). Every failure prints one line
 //! `bitsmith: error: …` on stderr and exits non-zero (2 for usage errors, 1 otherwise).
 //!
 //! The engine library is sans-IO; this binary does the file I/O around it. On wasm32 there is
@@ -19,6 +20,12 @@ mod input;
 mod inspect;
 #[cfg(not(target_arch = "wasm32"))]
 mod plan;
+#[cfg(not(target_arch = "wasm32"))]
+mod generate;
+#[cfg(not(target_arch = "wasm32"))]
+mod kld;
+#[cfg(not(target_arch = "wasm32"))]
+mod perplexity;
 
 #[cfg(not(target_arch = "wasm32"))]
 fn main() {
@@ -29,7 +36,7 @@ fn main() {
 mod native {
     use clap::{Parser, Subcommand};
 
-    use crate::{convert, inspect, plan};
+    use crate::{convert, generate, inspect, kld, perplexity, plan};
 
     #[derive(Parser)]
     #[command(
@@ -52,6 +59,12 @@ mod native {
         Dequantize(convert::DequantizeArgs),
         /// Will a model fit and how fast will it run: memory, speed and cost per preset.
         Plan(plan::PlanArgs),
+        /// Generate text from a prompt (greedy or sampled), streamed token by token.
+        Generate(generate::GenerateArgs),
+        /// Perplexity of a model over a text, as llama-perplexity computes it.
+        Perplexity(perplexity::PerplexityArgs),
+        /// KL divergence, top-1 agreement, ΔNLL and per-layer error of a quantized model vs its base.
+        Kld(kld::KldArgs),
     }
 
     pub fn main() {
@@ -83,6 +96,9 @@ mod native {
             Command::Quantize(a) => convert::run_quantize(a),
             Command::Dequantize(a) => convert::run_dequantize(a),
             Command::Plan(a) => plan::run(a),
+            Command::Generate(a) => generate::run(a),
+            Command::Perplexity(a) => perplexity::run(a),
+            Command::Kld(a) => kld::run(a),
         };
         if let Err(msg) = result {
             fail(1, &msg);

@@ -34,7 +34,8 @@ use serde::{Deserialize, Serialize};
 
 use super::InferError;
 use crate::GgmlType;
-use crate::quant::{float, kquants, legacy};
+use crate::quant::common::f32_to_fp16_le;
+use crate::quant::{float, kquants};
 
 /// The format activations are converted to before a dot product with a weight row.
 #[allow(non_camel_case_types)]
@@ -120,8 +121,10 @@ impl ActType {
     }
 }
 
-/// Converts one row of activations to `act` (exactly `act.row_bytes(x.len())` bytes), with
-/// the reference quantizers (`quantize_row_q8_0_ref` etc., which ggml's generic CPU path uses).
+/// Converts one row of activations to `act` (exactly `act.row_bytes(x.len())` bytes) the way
+/// llama.cpp's CPU backend does on x86-64: Q8_0 and Q8_1 as `quantize_row_q8_0` /
+/// `quantize_row_q8_1` of ggml/src/ggml-cpu/arch/x86/quants.c (see [`quantize_row_q8_0_cpu`]),
+/// Q8_K with `quantize_row_q8_K_ref` (which that file calls), F16/BF16 with ggml's conversions.
 pub fn quantize_act_row(act: ActType, x: &[f32], out: &mut [u8]) -> Result<(), InferError> {
     let expected = act.row_bytes(x.len()).ok_or_else(|| {
         InferError::DotSize(format!(
@@ -142,11 +145,50 @@ pub fn quantize_act_row(act: ActType, x: &[f32], out: &mut [u8]) -> Result<(), I
         ActType::F32 => float::quantize_row_f32(x, out),
         ActType::F16 => float::quantize_row_f16(x, out),
         ActType::BF16 => float::quantize_row_bf16(x, out),
-        ActType::Q8_0 => legacy::quantize_row_q8_0(x, out),
-        ActType::Q8_1 => legacy::quantize_row_q8_1(x, out)?,
+        ActType::Q8_0 => quantize_row_q8_0_cpu(x, out, false),
+        ActType::Q8_1 => quantize_row_q8_0_cpu(x, out, true),
         ActType::Q8_K => kquants::quantize_row_q8_k(x, out),
     }
     Ok(())
+}
+
+/// Q8_0 (or, with `q8_1`, Q8_1: the same quants plus `s = fp16(d·Σq)` with the unrounded `d`)
+/// exactly as ggml-cpu's x86 build quantizes activations (`quantize_row_q8_0`/`_q8_1` in
+/// ggml/src/ggml-cpu/arch/x86/quants.c, AVX path): `d = amax/127` stored as fp16,
+/// `q = round_half_even(x · (127/amax))` (`_mm256_round_ps(.., _MM_ROUND_NEAREST)`), saturated
+/// to i8 by the pack instructions.
+///
+/// ggml's portable reference (`quantize_row_q8_0_ref`, Engine I's `legacy::quantize_row_q8_0`)
+/// instead multiplies by `1/d` and rounds halves away from zero. That matters more than it
+/// looks: activations computed from Q8_0-stored embeddings land exactly on .5 often, rounding
+/// them all away from zero is a bias, and with it SmolLM2-Q4_1's perplexity came out 0.7% off
+/// llama.cpp's (0.02% with this rounding). llama.cpp's other builds differ again (ARM NEON:
+/// `1/d`, half to even; wasm simd128: `1/d`, truncation), so no choice matches every build.
+/// `out` must hold `x.len() / 32` blocks of 34 (Q8_0) or 36 (Q8_1) bytes.
+pub fn quantize_row_q8_0_cpu(x: &[f32], out: &mut [u8], q8_1: bool) {
+    let bb = if q8_1 { 36 } else { 34 };
+    let head = bb - 32;
+    for (xb, ob) in x.chunks_exact(32).zip(out.chunks_exact_mut(bb)) {
+        let amax = xb.iter().fold(0f32, |m, v| m.max(v.abs()));
+        let d = amax / 127.0;
+        let id = if amax != 0.0 { 127.0 / amax } else { 0.0 };
+        ob[0..2].copy_from_slice(&f32_to_fp16_le(d));
+        let mut sum = 0i32;
+        for (o, &v) in ob[head..].iter_mut().zip(xb) {
+            // `_mm256_cvtps_epi32` gives i32::MIN for NaN; the packs saturate to i8.
+            let r = (v * id).round_ties_even();
+            let q = if r.is_nan() {
+                i32::MIN
+            } else {
+                r.clamp(i32::MIN as f32, i32::MAX as f32) as i32
+            };
+            sum = sum.wrapping_add(q);
+            *o = q.clamp(-128, 127) as i8 as u8;
+        }
+        if q8_1 {
+            ob[2..4].copy_from_slice(&f32_to_fp16_le(d * sum as f32));
+        }
+    }
 }
 
 /// A dot product kernel: `(weight row bytes, activation row bytes) -> sum`. Both slices must
