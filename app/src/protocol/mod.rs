@@ -31,7 +31,7 @@ pub enum Call {
     /// The planner's model and device pickers.
     PlanLists,
     /// A plan: fit, speed and cost for every preset.
-    Plan(Box<plan::PlanInput>),
+    Plan(Box<plan::PlanAsk>),
     /// A lesson widget's computation (`protocol::learn`).
     Learn(Box<learn::LearnCall>),
 }
@@ -43,7 +43,7 @@ pub enum Reply {
     /// The call could not be answered (bad input); the text says why.
     Error(String),
     PlanLists(plan::PlanLists),
-    Plan(Box<plan::PlanView>),
+    Plan(Box<plan::PlanAnswer>),
     Learn(Box<learn::LearnReply>),
 }
 

@@ -1,16 +1,23 @@
-//! The planner's messages: what the UI asks for (`PlanInput`), what it renders (`PlanView`), and
-//! the "this device" micro-benchmark's result.
+//! The planner's messages and their conversion to and from the engine's `plan` module.
 //!
-//! The view is a flat, render-ready digest of the engine's `plan::PlanReport`: the UI decodes
-//! only what it shows (keeping the first-load wasm small) and never computes. The conversion
-//! functions (`PlanInput::to_request`, `plan_view`) run in the worker; they live here, beside
-//! the types, so their tests run natively.
+//! The page sends its form as typed (`PlanForm`: the URL's contents) with what the browser
+//! reported about itself (`PlanAsk`); the worker parses it (`form`), plans, and answers with a
+//! flat, render-ready digest of the engine's `PlanReport` (`PlanView`), so the page decodes only
+//! what it shows and never computes. The conversions run in the worker; they live here, beside
+//! the types, so their tests run natively. `DeviceBenchResult` is the "this device"
+//! micro-benchmark's result.
 
 use bitsmith_engine::plan::{
     self, BrowserProbe, CostOptions, DeviceSpec, Fit, KvType, MeasuredRun, ModelSpec, Phase,
     PlanOptions, PlanReport, PlanRequest, Preset, SpeedScenario, TaggedRun,
 };
 use serde::{Deserialize, Serialize};
+
+mod form;
+pub use form::{
+    COST_FIELDS, FieldError, MODEL_FIELDS, PlanAnswer, PlanAsk, PlanForm, Src, THIS_DEVICE,
+    WORKLOAD_FIELDS, answer, parse_measured,
+};
 
 /// Where the model's shape comes from.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

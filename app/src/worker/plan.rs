@@ -3,17 +3,17 @@
 //! "this device" micro-benchmark job.
 //!
 //! The benchmark measures what this browser gives the engine: one wasm thread (the engine
-//! worker is single-threaded, and the wasm build has no SIMD), streaming memory and multiplying
-//! f32 matrices. Both are lower bounds for the machine: native code with every core and SIMD
-//! goes faster. WebGPU is not benchmarked: that needs a WGSL matmul kernel in `gpu/` with its
-//! scalar reference in `engine::ops`, which do not exist yet.
+//! worker is single-threaded), streaming memory and multiplying f32 matrices, with the loops
+//! the compiler vectorizes for simd128. Both are lower bounds for the machine: native code on
+//! every core goes faster. WebGPU is not benchmarked: that needs a WGSL matmul kernel in `gpu/`
+//! with its scalar reference in `engine::ops`, which do not exist yet.
 
 use std::cell::Cell;
 
 use gloo::worker::{HandlerId, WorkerScope};
 
 use super::{EngineWorker, STEP_BUDGET_MS, now_ms, yield_now};
-use crate::protocol::plan::{DeviceBenchResult, PlanInput, plan_lists, plan_view};
+use crate::protocol::plan::{DeviceBenchResult, PlanAsk, plan_lists};
 use crate::protocol::{JobId, JobResult, JobSpec, Reply, Response};
 
 pub fn lists() -> Reply {
@@ -23,11 +23,8 @@ pub fn lists() -> Reply {
     }
 }
 
-pub fn answer(input: &PlanInput) -> Reply {
-    match plan_view(input) {
-        Ok(v) => Reply::Plan(Box::new(v)),
-        Err(e) => Reply::Error(e),
-    }
+pub fn answer(ask: &PlanAsk) -> Reply {
+    Reply::Plan(Box::new(crate::protocol::plan::answer(ask)))
 }
 
 /// Progress units of the whole benchmark: the stream fills the first half, the GEMM the second.

@@ -1,4 +1,28 @@
-//! Number formatting for the planner's tables (plain digits, as the rest of the app shows them).
+//! Number formatting for the planner's tables (plain digits, as the rest of the app shows them),
+//! and translations with plain-text arguments.
+
+use fluent_bundle::FluentValue;
+
+use crate::ui::Tr;
+
+/// The translations, taking arguments as text: the page passes formatted strings everywhere,
+/// and converting them in one place (rather than at each of some forty call sites) keeps the
+/// first-load code small.
+pub struct L(pub Tr);
+
+impl L {
+    pub fn t(&self, key: &str) -> String {
+        self.0.t(key)
+    }
+
+    pub fn ta(&self, key: &str, args: &[(&str, &str)]) -> String {
+        let args: Vec<(&str, FluentValue)> = args
+            .iter()
+            .map(|(k, v)| (*k, FluentValue::from(*v)))
+            .collect();
+        self.0.ta(key, &args)
+    }
+}
 
 /// Binary units with one decimal, like the Settings page: "1.0 GiB", "512.0 MiB".
 pub fn bytes(b: u64) -> String {

@@ -1,95 +1,162 @@
 //! The planner's inputs: the model (catalog, pasted config.json, or typed numbers), the device
-//! (database, or this one, detected and measured), and the workload.
+//! (database, or this one, detected and measured), the workload.
 
-use bitsmith_engine::plan::KvType;
 use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
 use yew::prelude::*;
 
-use super::state::{PlanState, Src, THIS_DEVICE};
+use super::fmt::L as Tr;
+use super::raw::Raw;
 use super::{Ctx, GpuProbe, fmt};
-use crate::protocol::{JobId, JobResult, JobSpec};
-use crate::ui::{JobState, use_engine_ctx, use_tr};
-
-#[derive(Properties, PartialEq)]
-pub struct CtxProps {
-    pub ctx: Ctx,
-}
-
-fn input_value(e: InputEvent) -> String {
-    e.target_unchecked_into::<HtmlInputElement>().value()
-}
+use crate::protocol::JobSpec;
+use crate::protocol::plan::{MODEL_FIELDS, PlanForm, Src, THIS_DEVICE, WORKLOAD_FIELDS};
+use crate::ui::JobState;
 
 fn select_value(e: Event) -> String {
     e.target_unchecked_into::<HtmlSelectElement>().value()
 }
 
-#[derive(Properties, PartialEq)]
-pub struct FieldProps {
-    pub id: &'static str,
-    pub label: String,
-    pub value: String,
-    pub oninput: Callback<String>,
-    /// Fluent key of the error, when the value does not parse.
-    pub error: Option<&'static str>,
-    #[prop_or_default]
-    pub hint: Option<String>,
-    #[prop_or("numeric")]
-    pub inputmode: &'static str,
+fn checked(e: Event) -> bool {
+    e.target_unchecked_into::<HtmlInputElement>().checked()
 }
 
-/// A labelled text input for a number, with its hint and error tied to it.
-#[function_component(Field)]
-pub fn field(p: &FieldProps) -> Html {
-    let tr = use_tr();
-    let hint_id = format!("{}-hint", p.id);
-    let err_id = format!("{}-err", p.id);
-    let described = [
-        p.hint.as_ref().map(|_| hint_id.clone()),
-        p.error.map(|_| err_id.clone()),
+/// The Fluent key of an input's label.
+fn label_key(id: &str) -> &'static str {
+    match id {
+        "plan-f-params" => "planner-f-params",
+        "plan-f-layers" => "planner-f-layers",
+        "plan-f-hidden" => "planner-f-hidden",
+        "plan-f-heads" => "planner-f-heads",
+        "plan-f-kv-heads" => "planner-f-kv-heads",
+        "plan-f-head-dim" => "planner-f-head-dim",
+        "plan-f-ff" => "planner-f-ff",
+        "plan-f-vocab" => "planner-f-vocab",
+        "plan-f-context" => "planner-f-context",
+        "plan-ctx" => "planner-ctx",
+        "plan-batch" => "planner-batch",
+        "plan-pp" => "planner-pp",
+        "plan-tg" => "planner-tg",
+        "plan-usd" => "planner-usd",
+        "plan-util" => "planner-util",
+        "plan-api-in" => "planner-api-in",
+        "plan-api-out" => "planner-api-out",
+        _ => "planner-measured",
+    }
+}
+
+/// A labelled text input bound to the form's field `id`, with its hint and its error (when the
+/// worker says the value does not parse) tied to it.
+pub fn text_field(ctx: &Ctx, tr: &Tr, id: &'static str, hint: Option<String>) -> Html {
+    let measured = id == "plan-measured";
+    let inputmode = if measured {
+        "text"
+    } else if matches!(
+        id,
+        "plan-f-params" | "plan-usd" | "plan-util" | "plan-api-in" | "plan-api-out"
+    ) {
+        "decimal"
+    } else {
+        "numeric"
+    };
+    let (value, oninput) = if measured {
+        (
+            ctx.form.measured.clone(),
+            ctx.edit(|f: &mut PlanForm, v: String| f.measured = v),
+        )
+    } else {
+        (
+            ctx.form.text(id).to_string(),
+            ctx.edit(move |f: &mut PlanForm, v: String| *f.text_mut(id) = v),
+        )
+    };
+    let oninput =
+        oninput.reform(|e: InputEvent| e.target_unchecked_into::<HtmlInputElement>().value());
+    let error = ctx.error_for(id);
+    let hint_id = format!("{id}-hint");
+    let err_id = format!("{id}-err");
+    let described: Vec<&str> = [
+        hint.as_ref().map(|_| hint_id.as_str()),
+        error.as_ref().map(|_| err_id.as_str()),
     ]
     .into_iter()
     .flatten()
-    .collect::<Vec<_>>()
-    .join(" ");
-    let oninput = p.oninput.reform(input_value);
+    .collect();
     html! {
         <div class="field">
-            <label for={p.id}>{ &p.label }</label>
-            <input id={p.id} type="text" inputmode={p.inputmode} autocomplete="off"
-                   value={p.value.clone()} {oninput}
-                   aria-invalid={p.error.map(|_| "true")}
-                   aria-describedby={(!described.is_empty()).then_some(described)} />
-            if let Some(h) = &p.hint {
+            <label for={id}>{ tr.t(label_key(id)) }</label>
+            <input {id} type="text" {inputmode} autocomplete="off" {value} {oninput}
+                   aria-invalid={error.as_ref().map(|_| "true")}
+                   aria-describedby={(!described.is_empty()).then(|| described.join(" "))} />
+            if let Some(h) = hint {
                 <p id={hint_id} class="field-hint">{ h }</p>
             }
-            if let Some(k) = p.error {
-                <p id={err_id} class="field-error">{ tr.t(k) }</p>
+            if let Some(k) = error {
+                <p id={err_id} class="field-error">{ tr.t(&k) }</p>
             }
         </div>
     }
 }
 
-#[function_component(Inputs)]
-pub fn inputs(p: &CtxProps) -> Html {
-    let tr = use_tr();
+/// A definition list of (term, value) pairs.
+pub fn facts(testid: &str, rows: Vec<(String, String)>) -> Html {
+    let mut h = Raw::default();
+    h.open(&format!(r#"dl class="facts" data-testid="{testid}""#));
+    for (t, d) in rows {
+        h.el("dt", &t).el("dd", &d);
+    }
+    h.close("dl");
+    h.html()
+}
+
+fn checkbox(id: &'static str, label: String, on: bool, onchange: Callback<Event>) -> Html {
     html! {
-        <form class="plan-inputs" aria-labelledby="plan-inputs-h" onsubmit={Callback::from(|e: SubmitEvent| e.prevent_default())}>
-            <h2 id="plan-inputs-h">{ tr.t("planner-inputs") }</h2>
-            <ModelPanel ctx={p.ctx.clone()} />
-            <DevicePanel ctx={p.ctx.clone()} />
-            <WorkloadPanel ctx={p.ctx.clone()} />
-        </form>
+        <div class="radio plan-check">
+            <input type="checkbox" {id} checked={on} {onchange} />
+            <label for={id}>{ label }</label>
+        </div>
     }
 }
 
-#[function_component(ModelPanel)]
-fn model_panel(p: &CtxProps) -> Html {
-    let tr = use_tr();
-    let ctx = &p.ctx;
-    let s = &*ctx.state;
-    let src_radios = Src::ALL.iter().map(|&src| {
+/// (value, text) pairs of a select, and groups of them (with an optional group label).
+type Options = Vec<(String, String)>;
+type Groups = Vec<(Option<String>, Options)>;
+
+/// A labelled select, its options grouped where a group label is given.
+fn select(
+    id: &'static str,
+    label: String,
+    current: &str,
+    groups: Groups,
+    onchange: Callback<Event>,
+) -> Html {
+    let opts = |items: Options| -> Html {
+        items
+            .into_iter()
+            .map(|(v, t)| {
+                let selected = v == current;
+                html! { <option {selected} value={v}>{ t }</option> }
+            })
+            .collect()
+    };
+    html! {
+        <div class="field">
+            <label for={id}>{ label }</label>
+            <select {id} {onchange}>
+                { for groups.into_iter().map(|(g, items)| match g {
+                    Some(g) => html! { <optgroup label={g}>{ opts(items) }</optgroup> },
+                    None => opts(items),
+                }) }
+            </select>
+        </div>
+    }
+}
+
+pub fn inputs(ctx: &Ctx, tr: &Tr) -> Html {
+    let f = &*ctx.form;
+    let radios = Src::ALL.iter().map(|&src| {
         let id = format!("plan-src-{}", src.key());
-        let onchange = ctx.edit(move |s: &mut PlanState, _: ()| s.src = src).reform(|_: Event| ());
+        let onchange = ctx
+            .edit(move |f: &mut PlanForm, _: ()| f.src = src)
+            .reform(|_: Event| ());
         let label = match src {
             Src::Catalog => "planner-src-catalog",
             Src::Config => "planner-src-config",
@@ -97,126 +164,195 @@ fn model_panel(p: &CtxProps) -> Html {
         };
         html! {
             <div class="radio">
-                <input type="radio" name="plan-src" id={id.clone()} checked={s.src == src} {onchange} />
+                <input type="radio" name="plan-src" id={id.clone()} checked={f.src == src} {onchange} />
                 <label for={id}>{ tr.t(label) }</label>
             </div>
         }
     });
-    let body = match s.src {
+    let model = match f.src {
         Src::Catalog => {
-            let onchange = ctx
-                .edit(|s: &mut PlanState, v: String| {
-                    s.model = v;
-                    s.detail.clear();
-                })
-                .reform(select_value);
             let models = ctx
                 .lists
                 .as_ref()
-                .map(|l| l.models.clone())
-                .unwrap_or_default();
-            html! {
-                <div class="field">
-                    <label for="plan-model">{ tr.t("planner-model") }</label>
-                    <select id="plan-model" {onchange}>
-                        if models.is_empty() {
-                            <option value={s.model.clone()} selected={true}>{ &s.model }</option>
-                        }
-                        { for models.iter().map(|m| html! {
-                            <option value={m.id.clone()} selected={m.id == s.model}>{ &m.name }</option>
-                        }) }
-                    </select>
-                </div>
-            }
+                .map(|l| {
+                    l.models
+                        .iter()
+                        .map(|m| (m.id.clone(), m.name.clone()))
+                        .collect()
+                })
+                .unwrap_or_else(|| vec![(f.model.clone(), f.model.clone())]);
+            select(
+                "plan-model",
+                tr.t("planner-model"),
+                &f.model,
+                vec![(None, models)],
+                ctx.edit(|f: &mut PlanForm, v: String| {
+                    f.model = v;
+                    f.detail.clear();
+                })
+                .reform(select_value),
+            )
         }
         Src::Config => {
             let oninput = ctx
-                .edit(|s: &mut PlanState, v: String| s.cfg = v)
+                .edit(|f: &mut PlanForm, v: String| f.cfg = v)
                 .reform(|e: InputEvent| e.target_unchecked_into::<HtmlTextAreaElement>().value());
             html! {
                 <div class="field">
                     <label for="plan-config">{ tr.t("planner-config") }</label>
                     <textarea id="plan-config" rows="8" spellcheck="false" class="plan-config"
-                              aria-describedby="plan-config-hint" value={s.cfg.clone()} {oninput} />
+                              aria-describedby="plan-config-hint" value={f.cfg.clone()} {oninput} />
                     <p id="plan-config-hint" class="field-hint">{ tr.t("planner-config-hint") }</p>
                 </div>
             }
         }
-        Src::Fields => {
-            let f = &s.fields;
-            macro_rules! num {
-                ($id:literal, $key:literal, $field:ident) => {
-                    html! { <Field id={$id} label={tr.t($key)} value={f.$field.clone()}
-                    error={ctx.error_for($id)}
-                    oninput={ctx.edit(|s: &mut PlanState, v: String| s.fields.$field = v)} /> }
-                };
-            }
-            let on_tied = ctx
-                .edit(|s: &mut PlanState, v: bool| s.fields.tied = v)
-                .reform(|e: Event| e.target_unchecked_into::<HtmlInputElement>().checked());
-            html! {
+        Src::Fields => html! {
+            <>
                 <div class="plan-fields">
-                    <Field id="plan-f-params" label={tr.t("planner-f-params")} value={f.params.clone()}
-                           inputmode="decimal" error={ctx.error_for("plan-f-params")}
-                           hint={tr.t("planner-f-params-hint")}
-                           oninput={ctx.edit(|s: &mut PlanState, v: String| s.fields.params = v)} />
-                    { num!("plan-f-layers", "planner-f-layers", layers) }
-                    { num!("plan-f-hidden", "planner-f-hidden", hidden) }
-                    { num!("plan-f-heads", "planner-f-heads", heads) }
-                    { num!("plan-f-kv-heads", "planner-f-kv-heads", kv_heads) }
-                    { num!("plan-f-head-dim", "planner-f-head-dim", head_dim) }
-                    { num!("plan-f-ff", "planner-f-ff", ff) }
-                    { num!("plan-f-vocab", "planner-f-vocab", vocab) }
-                    { num!("plan-f-context", "planner-f-context", context) }
-                    <div class="radio plan-check">
-                        <input type="checkbox" id="plan-f-tied" checked={f.tied} onchange={on_tied} />
-                        <label for="plan-f-tied">{ tr.t("planner-f-tied") }</label>
-                    </div>
+                    { for MODEL_FIELDS.iter().map(|&(id, _)| text_field(ctx, tr, id,
+                        (id == "plan-f-params").then(|| tr.t("planner-f-params-hint")))) }
                 </div>
+                { checkbox("plan-f-tied", tr.t("planner-f-tied"), f.tied,
+                    ctx.edit(|f: &mut PlanForm, v: bool| f.tied = v).reform(checked)) }
+            </>
+        },
+    };
+    let yes_no = |b: bool| tr.t(if b { "planner-yes" } else { "planner-no" });
+    let model_facts = ctx.view.as_ref().map(|v| {
+        let m = &v.model;
+        let mut rows = vec![
+            (tr.t("planner-m-params"), fmt::params(m.params)),
+            (tr.t("planner-m-arch"), m.architecture.clone()),
+            (tr.t("planner-m-layers"), m.layers.to_string()),
+            (
+                tr.t("planner-m-attention"),
+                tr.ta(
+                    "planner-m-attention-value",
+                    &[
+                        ("heads", &m.heads.to_string()),
+                        ("kv", &m.kv_heads.to_string()),
+                        ("dim", &m.head_dim.to_string()),
+                    ],
+                ),
+            ),
+        ];
+        if let Some(w) = m.sliding_window {
+            rows.push((
+                tr.t("planner-m-window"),
+                tr.ta(
+                    "planner-m-window-value",
+                    &[
+                        ("window", &w.to_string()),
+                        ("layers", &m.sliding_layers.to_string()),
+                    ],
+                ),
+            ));
+        }
+        if let Some((e, k)) = m.moe {
+            rows.push((tr.t("planner-m-experts"), format!("{k} / {e}")));
+        }
+        rows.extend([
+            (tr.t("planner-m-ffn"), m.intermediate.to_string()),
+            (tr.t("planner-m-vocab"), m.vocab.to_string()),
+            (tr.t("planner-m-context"), m.max_context.to_string()),
+            (tr.t("planner-m-tied"), yes_no(m.tied)),
+        ]);
+        facts("model-facts", rows)
+    });
+
+    // Devices, grouped by kind, after "this device".
+    let mut groups = vec![(
+        None,
+        vec![(THIS_DEVICE.to_string(), tr.t("planner-this-device"))],
+    )];
+    if let Some(l) = &ctx.lists {
+        let mut kinds: Vec<&str> = Vec::new();
+        for d in &l.devices {
+            if !kinds.contains(&d.group.as_str()) {
+                kinds.push(&d.group);
             }
         }
-    };
-    let facts = ctx.view.as_ref().map(|v| {
-        let m = &v.model;
-        html! {
-            <dl class="facts" data-testid="model-facts">
-                <dt>{ tr.t("planner-m-params") }</dt><dd>{ fmt::params(m.params) }</dd>
-                <dt>{ tr.t("planner-m-arch") }</dt><dd>{ &m.architecture }</dd>
-                <dt>{ tr.t("planner-m-layers") }</dt><dd>{ m.layers }</dd>
-                <dt>{ tr.t("planner-m-attention") }</dt>
-                <dd>{ tr.ta("planner-m-attention-value", &[
-                    ("heads", m.heads.to_string().into()),
-                    ("kv", m.kv_heads.to_string().into()),
-                    ("dim", m.head_dim.to_string().into()),
-                ]) }</dd>
-                if let Some(w) = m.sliding_window {
-                    <dt>{ tr.t("planner-m-window") }</dt>
-                    <dd>{ tr.ta("planner-m-window-value", &[
-                        ("window", w.to_string().into()),
-                        ("layers", m.sliding_layers.to_string().into()),
-                    ]) }</dd>
-                }
-                if let Some((e, k)) = m.moe {
-                    <dt>{ tr.t("planner-m-experts") }</dt>
-                    <dd>{ format!("{k} / {e}") }</dd>
-                }
-                <dt>{ tr.t("planner-m-ffn") }</dt><dd>{ m.intermediate }</dd>
-                <dt>{ tr.t("planner-m-vocab") }</dt><dd>{ m.vocab }</dd>
-                <dt>{ tr.t("planner-m-context") }</dt><dd>{ m.max_context }</dd>
-                <dt>{ tr.t("planner-m-tied") }</dt>
-                <dd>{ tr.t(if m.tied { "planner-yes" } else { "planner-no" }) }</dd>
-            </dl>
+        for k in kinds {
+            let items = l.devices.iter().filter(|d| d.group == k);
+            groups.push((
+                Some(tr.t(kind_key(k))),
+                items.map(|d| (d.id.clone(), d.name.clone())).collect(),
+            ));
         }
+    } else if f.device != THIS_DEVICE {
+        groups.push((None, vec![(f.device.clone(), f.device.clone())]));
+    }
+    let device_facts = ctx.view.as_ref().map(|v| {
+        let d = &v.device;
+        let mut rows = vec![
+            (
+                tr.t("planner-d-memory"),
+                tr.ta(
+                    "planner-d-memory-value",
+                    &[
+                        ("gib", &fmt::sig3(d.memory_gib)),
+                        ("usable", &fmt::bytes(d.usable_bytes)),
+                    ],
+                ),
+            ),
+            (
+                tr.t("planner-d-bandwidth"),
+                format!("{} GB/s", fmt::sig3(d.bandwidth_gbs)),
+            ),
+            (tr.t("planner-d-compute"), fmt::flops(d.tflops)),
+        ];
+        if let Some(price) = d.usd_per_hour {
+            rows.push((tr.t("planner-d-price"), format!("{}/h", fmt::usd(price))));
+        }
+        let mut h = Raw::default();
+        h.open(r#"p class="field-hint""#)
+            .text(&tr.t("planner-d-source"))
+            .text(" ")
+            .el(r#"span lang="en""#, &d.source)
+            .close("p");
+        if let Some(n) = &d.notes {
+            h.el(r#"p class="field-hint" lang="en""#, n);
+        }
+        html! { <>{ facts("device-facts", rows) }{ h.html() }</> }
     });
+    let kvs = ["f16", "q8_0", "q4_0"]
+        .iter()
+        .map(|k| (k.to_string(), k.to_string()))
+        .collect();
     html! {
-        <fieldset class="panel">
-            <legend>{ tr.t("planner-model-legend") }</legend>
-            <div class="plan-src" role="radiogroup" aria-label={tr.t("planner-src")}>
-                { for src_radios }
-            </div>
-            { body }
-            { for facts }
-        </fieldset>
+        <form class="plan-inputs" aria-labelledby="plan-inputs-h" onsubmit={Callback::from(|e: SubmitEvent| e.prevent_default())}>
+            <h2 id="plan-inputs-h">{ tr.t("planner-inputs") }</h2>
+            <fieldset class="panel">
+                <legend>{ tr.t("planner-model-legend") }</legend>
+                <div class="plan-src" role="radiogroup" aria-label={tr.t("planner-src")}>
+                    { for radios }
+                </div>
+                { model }
+                { for model_facts }
+            </fieldset>
+            <fieldset class="panel">
+                <legend>{ tr.t("planner-device-legend") }</legend>
+                { select("plan-device", tr.t("planner-device"), &f.device, groups,
+                    ctx.edit(|f: &mut PlanForm, v: String| {
+                        f.device = v;
+                        f.detail.clear();
+                    }).reform(select_value)) }
+                if f.device == THIS_DEVICE {
+                    { this_device(ctx, tr) }
+                }
+                { for device_facts }
+            </fieldset>
+            <fieldset class="panel">
+                <legend>{ tr.t("planner-workload-legend") }</legend>
+                <div class="plan-fields">
+                    { for WORKLOAD_FIELDS.iter().map(|&(id, _)| text_field(ctx, tr, id, None)) }
+                    { select("plan-kv", tr.t("planner-kv"), &f.kv, vec![(None, kvs)],
+                        ctx.edit(|f: &mut PlanForm, v: String| f.kv = v).reform(select_value)) }
+                </div>
+                { checkbox("plan-fa", tr.t("planner-fa"), f.fa,
+                    ctx.edit(|f: &mut PlanForm, v: bool| f.fa = v).reform(checked)) }
+            </fieldset>
+        </form>
     }
 }
 
@@ -232,95 +368,11 @@ fn kind_key(kind: &str) -> &'static str {
     }
 }
 
-#[function_component(DevicePanel)]
-fn device_panel(p: &CtxProps) -> Html {
-    let tr = use_tr();
-    let ctx = &p.ctx;
-    let s = &*ctx.state;
-    let onchange = ctx
-        .edit(|s: &mut PlanState, v: String| {
-            s.device = v;
-            s.detail.clear();
-        })
-        .reform(select_value);
-    let devices = ctx
-        .lists
-        .as_ref()
-        .map(|l| l.devices.clone())
-        .unwrap_or_default();
-    let mut groups: Vec<&str> = Vec::new();
-    for d in &devices {
-        if !groups.contains(&d.group.as_str()) {
-            groups.push(&d.group);
-        }
-    }
-    let facts = ctx.view.as_ref().map(|v| {
-        let d = &v.device;
-        html! {
-            <>
-                <dl class="facts" data-testid="device-facts">
-                    <dt>{ tr.t("planner-d-memory") }</dt>
-                    <dd>{ tr.ta("planner-d-memory-value", &[
-                        ("gib", fmt::sig3(d.memory_gib).into()),
-                        ("usable", fmt::bytes(d.usable_bytes).into()),
-                    ]) }</dd>
-                    <dt>{ tr.t("planner-d-bandwidth") }</dt><dd>{ format!("{} GB/s", fmt::sig3(d.bandwidth_gbs)) }</dd>
-                    <dt>{ tr.t("planner-d-compute") }</dt><dd>{ fmt::flops(d.tflops) }</dd>
-                    if let Some(price) = d.usd_per_hour {
-                        <dt>{ tr.t("planner-d-price") }</dt><dd>{ format!("{}/h", fmt::usd(price)) }</dd>
-                    }
-                </dl>
-                <p class="field-hint">{ tr.t("planner-d-source") }{ " " }<span lang="en">{ &d.source }</span></p>
-                if let Some(n) = &d.notes {
-                    <p class="field-hint" lang="en">{ n }</p>
-                }
-            </>
-        }
-    });
-    html! {
-        <fieldset class="panel">
-            <legend>{ tr.t("planner-device-legend") }</legend>
-            <div class="field">
-                <label for="plan-device">{ tr.t("planner-device") }</label>
-                <select id="plan-device" {onchange}>
-                    <option value={THIS_DEVICE} selected={s.device == THIS_DEVICE}>{ tr.t("planner-this-device") }</option>
-                    if devices.is_empty() && s.device != THIS_DEVICE {
-                        <option value={s.device.clone()} selected={true}>{ &s.device }</option>
-                    }
-                    { for groups.iter().map(|g| html! {
-                        <optgroup label={tr.t(kind_key(g))}>
-                            { for devices.iter().filter(|d| d.group == *g).map(|d| html! {
-                                <option value={d.id.clone()} selected={d.id == s.device}>{ &d.name }</option>
-                            }) }
-                        </optgroup>
-                    }) }
-                </select>
-            </div>
-            if s.device == THIS_DEVICE {
-                <ThisDevice ctx={ctx.clone()} />
-            }
-            { for facts }
-        </fieldset>
-    }
-}
-
 /// The detection (WebGPU adapter, memory, cores) and the micro-benchmark.
-#[function_component(ThisDevice)]
-fn this_device(p: &CtxProps) -> Html {
-    let tr = use_tr();
-    let engine = use_engine_ctx();
-    let ctx = &p.ctx;
-    let job = use_state(|| None::<JobId>);
+fn this_device(ctx: &Ctx, tr: &Tr) -> Html {
+    let engine = &ctx.engine;
+    let job = ctx.bench_job.clone();
     let job_state = job.and_then(|j| engine.state.jobs.get(&j).cloned());
-    // Hand a finished measurement to the page once.
-    {
-        let set = ctx.set_bench.clone();
-        use_effect_with(job_state.clone(), move |js| {
-            if let Some(JobState::Finished(JobResult::DeviceBench(r))) = js {
-                set.emit(r.clone());
-            }
-        });
-    }
     let running = matches!(job_state, Some(JobState::Running { .. }));
     let start = {
         let engine = engine.clone();
@@ -357,38 +409,29 @@ fn this_device(p: &CtxProps) -> Html {
                 "planner-this-gpu"
             },
             &[
-                ("name", name.clone().into()),
+                ("name", name),
                 (
                     "buffer",
-                    max_storage
-                        .map(fmt::bytes)
-                        .unwrap_or_else(|| "–".into())
-                        .into(),
+                    &max_storage.map(fmt::bytes).unwrap_or_else(|| "–".into()),
                 ),
             ],
         ),
-        GpuProbe::None(e) => tr.ta("planner-this-gpu-none", &[("reason", e.clone().into())]),
+        GpuProbe::None(e) => tr.ta("planner-this-gpu-none", &[("reason", e)]),
     };
     let engine_gpu = match &engine.state.gpu {
-        None => String::new(),
-        Some(Ok(a)) => tr.ta(
+        None => None,
+        Some(Ok(a)) => Some(tr.ta(
             "planner-this-engine-gpu",
-            &[
-                ("backend", a.backend.clone().into()),
-                ("kind", a.device_type.clone().into()),
-            ],
-        ),
-        Some(Err(e)) => tr.ta(
-            "planner-this-engine-gpu-none",
-            &[("reason", e.clone().into())],
-        ),
+            &[("backend", &a.backend), ("kind", &a.device_type)],
+        )),
+        Some(Err(e)) => Some(tr.ta("planner-this-engine-gpu-none", &[("reason", e)])),
     };
     let memory = match ctx.nav.device_memory_gib {
-        Some(g) => tr.ta("planner-this-memory", &[("gib", fmt::sig3(g).into())]),
+        Some(g) => tr.ta("planner-this-memory", &[("gib", &fmt::sig3(g))]),
         None => tr.t("planner-this-memory-unknown"),
     };
     let cores = match ctx.nav.cores {
-        Some(c) => tr.ta("planner-this-cores", &[("n", c.to_string().into())]),
+        Some(c) => tr.ta("planner-this-cores", &[("n", &c.to_string())]),
         None => tr.t("planner-this-cores-unknown"),
     };
     let (done, total) = match &job_state {
@@ -399,33 +442,42 @@ fn this_device(p: &CtxProps) -> Html {
         None => String::new(),
         Some(JobState::Running { .. }) => tr.ta(
             "planner-bench-running",
-            &[("pct", (done * 100 / total).to_string().into())],
+            &[("pct", &(done * 100 / total).to_string())],
         ),
         Some(JobState::Finished(_)) => tr.t("planner-bench-done"),
         Some(JobState::Cancelled) => tr.t("planner-bench-cancelled"),
-        Some(JobState::Failed(m)) => tr.ta("planner-bench-failed", &[("reason", m.clone().into())]),
+        Some(JobState::Failed(m)) => tr.ta("planner-bench-failed", &[("reason", m)]),
     };
     let result = ctx.bench.as_ref().map(|b| {
         tr.ta(
             "planner-bench-result",
             &[
-                ("bw", fmt::sig3(b.bandwidth_gbs).into()),
-                ("mib", (b.buffer_bytes >> 20).to_string().into()),
-                ("gflops", fmt::sig3(b.cpu_gflops).into()),
-                ("n", b.gemm_n.to_string().into()),
+                ("bw", &fmt::sig3(b.bandwidth_gbs)),
+                ("mib", &(b.buffer_bytes >> 20).to_string()),
+                ("gflops", &fmt::sig3(b.cpu_gflops)),
+                ("n", &b.gemm_n.to_string()),
             ],
         )
     });
+    let items = [
+        ("this-gpu", Some(gpu)),
+        ("this-engine-gpu", engine_gpu),
+        ("this-memory", Some(memory)),
+        ("this-cores", Some(cores)),
+    ];
+    let mut list = Raw::default();
+    list.open(r#"ul class="plain-list""#);
+    for (t, s) in items {
+        if let Some(s) = s {
+            list.open(&format!(r#"li data-testid="{t}""#))
+                .text(&s)
+                .close("li");
+        }
+    }
+    list.close("ul");
     html! {
         <div class="plan-this" data-testid="this-device">
-            <ul class="plain-list">
-                <li data-testid="this-gpu">{ gpu }</li>
-                if !engine_gpu.is_empty() {
-                    <li data-testid="this-engine-gpu">{ engine_gpu }</li>
-                }
-                <li data-testid="this-memory">{ memory }</li>
-                <li data-testid="this-cores">{ cores }</li>
-            </ul>
+            { list.html() }
             <p class="field-hint">{ tr.t("planner-bench-why") }</p>
             <div class="button-row">
                 <button type="button" class="button" onclick={start} disabled={running}>{ tr.t("planner-bench-start") }</button>
@@ -440,53 +492,5 @@ fn this_device(p: &CtxProps) -> Html {
             }
             <p class="field-hint">{ tr.t("planner-bench-gpu-note") }</p>
         </div>
-    }
-}
-
-#[function_component(WorkloadPanel)]
-fn workload_panel(p: &CtxProps) -> Html {
-    let tr = use_tr();
-    let ctx = &p.ctx;
-    let s = &*ctx.state;
-    let on_kv = ctx
-        .edit(|s: &mut PlanState, v: String| {
-            if let Ok(k) = KvType::from_name(&v) {
-                s.kv = k;
-            }
-        })
-        .reform(select_value);
-    let on_fa = ctx
-        .edit(|s: &mut PlanState, v: bool| s.fa = v)
-        .reform(|e: Event| e.target_unchecked_into::<HtmlInputElement>().checked());
-    html! {
-        <fieldset class="panel">
-            <legend>{ tr.t("planner-workload-legend") }</legend>
-            <div class="plan-fields">
-                <Field id="plan-ctx" label={tr.t("planner-ctx")} value={s.ctx.clone()}
-                       error={ctx.error_for("plan-ctx")}
-                       oninput={ctx.edit(|s: &mut PlanState, v: String| s.ctx = v)} />
-                <Field id="plan-batch" label={tr.t("planner-batch")} value={s.batch.clone()}
-                       error={ctx.error_for("plan-batch")}
-                       oninput={ctx.edit(|s: &mut PlanState, v: String| s.batch = v)} />
-                <div class="field">
-                    <label for="plan-kv">{ tr.t("planner-kv") }</label>
-                    <select id="plan-kv" onchange={on_kv}>
-                        { for KvType::ALL.iter().map(|k| html! {
-                            <option value={k.name()} selected={*k == s.kv}>{ k.name() }</option>
-                        }) }
-                    </select>
-                </div>
-                <Field id="plan-pp" label={tr.t("planner-pp")} value={s.pp.clone()}
-                       error={ctx.error_for("plan-pp")}
-                       oninput={ctx.edit(|s: &mut PlanState, v: String| s.pp = v)} />
-                <Field id="plan-tg" label={tr.t("planner-tg")} value={s.tg.clone()}
-                       error={ctx.error_for("plan-tg")}
-                       oninput={ctx.edit(|s: &mut PlanState, v: String| s.tg = v)} />
-            </div>
-            <div class="radio plan-check">
-                <input type="checkbox" id="plan-fa" checked={s.fa} onchange={on_fa} />
-                <label for="plan-fa">{ tr.t("planner-fa") }</label>
-            </div>
-        </fieldset>
     }
 }

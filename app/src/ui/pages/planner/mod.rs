@@ -1,14 +1,16 @@
 //! The planner: will this model fit on this device, how fast will it run, what will it cost.
 //!
-//! The page only renders. Every number comes from the worker (`Call::Plan`, the engine's
-//! `plan` module); "this device" is what the browser reports plus the worker's micro-benchmark
-//! (`JobSpec::DeviceBench`). The state lives in the URL query (`state::PlanState`), replaced on
-//! every change, so a link reproduces the plan.
+//! The page only renders. It sends its form as typed (`PlanForm`, which is also the URL query,
+//! replaced on every change so a link reproduces the plan) with what the browser reports about
+//! itself; the worker parses, plans (`Call::Plan`, the engine's `plan` module) and measures
+//! "this device" (`JobSpec::DeviceBench`). One component holds all state; the rest are plain
+//! functions, and read-only blocks are written as escaped HTML text (`raw`), because every
+//! component and `html!` element costs first-load bytes.
 
 mod fmt;
 mod inputs;
+mod raw;
 mod results;
-mod state;
 
 use std::rc::Rc;
 
@@ -19,15 +21,30 @@ use yew::prelude::*;
 use yew_router::prelude::*;
 
 use super::PageIntro;
-use crate::protocol::plan::{DeviceBenchResult, PlanLists, PlanView};
-use crate::protocol::{Call, CallId, Reply, Request};
+use crate::protocol::plan::{
+    DeviceBenchResult, FieldError, PlanAnswer, PlanAsk, PlanForm, PlanLists, PlanView, THIS_DEVICE,
+};
+use crate::protocol::{Call, CallId, JobId, JobResult, Reply, Request};
 use crate::store::STORE_KV;
-use crate::ui::{Route, StoreHandle, use_engine_ctx, use_tr};
-use state::{Edit, PlanState, THIS_DEVICE};
+use crate::ui::{Engine, JobState, Route, StoreHandle, use_engine_ctx, use_tr};
 
 /// Where the last "this device" measurement is kept (IndexedDB, key-value store): it describes
 /// this machine, so it stays here rather than travelling in shared links.
 const BENCH_KEY: &str = "planner-device-bench";
+
+/// An edit of the form, applied to the latest value (events between renders don't clobber
+/// each other).
+pub struct Edit(Rc<dyn Fn(&mut PlanForm)>);
+
+impl Reducible for PlanForm {
+    type Action = Edit;
+
+    fn reduce(self: Rc<Self>, edit: Edit) -> Rc<Self> {
+        let mut f = (*self).clone();
+        (edit.0)(&mut f);
+        Rc::new(f)
+    }
+}
 
 /// What the browser says about the machine, read once.
 #[derive(Clone, Debug, PartialEq)]
@@ -37,17 +54,22 @@ pub struct NavInfo {
     pub mobile: bool,
 }
 
+fn get(obj: &JsValue, k: &str) -> Option<JsValue> {
+    js_sys::Reflect::get(obj, &JsValue::from_str(k))
+        .ok()
+        .filter(|v| !v.is_undefined() && !v.is_null())
+}
+
 impl NavInfo {
     fn read() -> NavInfo {
         let nav = gloo::utils::window().navigator();
-        let prop = |obj: &JsValue, k: &str| js_sys::Reflect::get(obj, &JsValue::from_str(k)).ok();
         let nav_js: &JsValue = nav.as_ref();
         NavInfo {
             // `navigator.deviceMemory` is Chromium-only; elsewhere it is undefined.
-            device_memory_gib: prop(nav_js, "deviceMemory").and_then(|v| v.as_f64()),
+            device_memory_gib: get(nav_js, "deviceMemory").and_then(|v| v.as_f64()),
             cores: Some(nav.hardware_concurrency() as u32).filter(|&c| c > 0),
-            mobile: prop(nav_js, "userAgentData")
-                .and_then(|d| prop(&d, "mobile"))
+            mobile: get(nav_js, "userAgentData")
+                .and_then(|d| get(&d, "mobile"))
                 .and_then(|m| m.as_bool())
                 .unwrap_or(false),
         }
@@ -55,8 +77,8 @@ impl NavInfo {
 }
 
 /// The WebGPU adapter as the page sees it (`navigator.gpu.requestAdapter()`): its identity and
-/// limits. The worker's own adapter report (`EngineState::gpu`) says whether the engine could
-/// open it; wgpu does not pass the browser's adapter info through, so the name comes from here.
+/// limits. The worker's own report (`EngineState::gpu`) says whether the engine could open it;
+/// wgpu does not pass the browser's adapter info through, so the name comes from here.
 #[derive(Clone, Debug, PartialEq)]
 pub enum GpuProbe {
     Pending,
@@ -70,11 +92,6 @@ pub enum GpuProbe {
 
 async fn probe_gpu() -> GpuProbe {
     use wasm_bindgen::JsCast;
-    let get = |obj: &JsValue, k: &str| {
-        js_sys::Reflect::get(obj, &JsValue::from_str(k))
-            .ok()
-            .filter(|v| !v.is_undefined() && !v.is_null())
-    };
     let nav: JsValue = gloo::utils::window().navigator().into();
     let Some(gpu) = get(&nav, "gpu") else {
         return GpuProbe::None("navigator.gpu is not available".into());
@@ -123,36 +140,6 @@ async fn probe_gpu() -> GpuProbe {
     }
 }
 
-/// Everything the inputs and results need from the page.
-#[derive(Clone, PartialEq)]
-pub struct Ctx {
-    pub state: UseReducerHandle<PlanState>,
-    pub lists: Option<Rc<PlanLists>>,
-    pub view: Option<Rc<PlanView>>,
-    pub nav: NavInfo,
-    pub gpu: GpuProbe,
-    pub bench: Option<DeviceBenchResult>,
-    pub set_bench: Callback<DeviceBenchResult>,
-    /// Field ids that do not parse, with the Fluent key of the reason.
-    pub bad: Rc<Vec<(&'static str, &'static str)>>,
-}
-
-impl Ctx {
-    /// A callback that applies `f` with the emitted value to the latest state.
-    pub fn edit<T: Clone + 'static>(&self, f: impl Fn(&mut PlanState, T) + 'static) -> Callback<T> {
-        let state = self.state.clone();
-        let f = Rc::new(f);
-        Callback::from(move |v: T| {
-            let f = f.clone();
-            state.dispatch(Edit(Rc::new(move |s: &mut PlanState| f(s, v.clone()))));
-        })
-    }
-
-    pub fn error_for(&self, id: &str) -> Option<&'static str> {
-        self.bad.iter().find(|(f, _)| *f == id).map(|(_, k)| *k)
-    }
-}
-
 fn probe(
     nav: &NavInfo,
     gpu: &GpuProbe,
@@ -187,6 +174,41 @@ fn probe(
     }
 }
 
+/// Everything the inputs and results read.
+pub struct Ctx {
+    pub engine: Engine,
+    pub form: UseReducerHandle<PlanForm>,
+    pub lists: Option<Rc<PlanLists>>,
+    pub view: Option<Rc<PlanView>>,
+    pub nav: Rc<NavInfo>,
+    pub gpu: GpuProbe,
+    pub bench: Option<DeviceBenchResult>,
+    /// The running or last "this device" benchmark job.
+    pub bench_job: UseStateHandle<Option<JobId>>,
+    /// Inputs that do not parse, from the worker's last answer.
+    pub bad: Rc<Vec<FieldError>>,
+}
+
+impl Ctx {
+    /// A callback that applies `f` with the emitted value to the latest form.
+    pub fn edit<T: Clone + 'static>(&self, f: impl Fn(&mut PlanForm, T) + 'static) -> Callback<T> {
+        let form = self.form.clone();
+        let f = Rc::new(f);
+        Callback::from(move |v: T| {
+            let f = f.clone();
+            form.dispatch(Edit(Rc::new(move |s: &mut PlanForm| f(s, v.clone()))));
+        })
+    }
+
+    /// The Fluent key of why input `id` does not parse.
+    pub fn error_for(&self, id: &str) -> Option<String> {
+        self.bad
+            .iter()
+            .find(|e| e.field == id)
+            .map(|e| e.key.clone())
+    }
+}
+
 #[function_component(PlannerPage)]
 pub fn planner_page() -> Html {
     let tr = use_tr();
@@ -194,12 +216,12 @@ pub fn planner_page() -> Html {
     let location = use_location();
     let navigator = use_navigator();
     let store = use_context::<Option<StoreHandle>>().flatten();
-    let state = use_reducer(|| {
+    let form = use_reducer(|| {
         let pairs: Vec<(String, String)> = location
             .as_ref()
             .and_then(|l| l.query::<Vec<(String, String)>>().ok())
             .unwrap_or_default();
-        PlanState::from_pairs(&pairs)
+        PlanForm::from_pairs(&pairs)
     });
     let nav = use_memo((), |_| NavInfo::read());
     let bench = use_state(|| None::<DeviceBenchResult>);
@@ -218,28 +240,37 @@ pub fn planner_page() -> Html {
             }
         });
     }
-    let set_bench = {
+    // A finished measurement is used at once and kept for the next visit.
+    let bench_job = use_state(|| None::<JobId>);
+    {
         let bench = bench.clone();
-        Callback::from(move |b: DeviceBenchResult| {
-            bench.set(Some(b.clone()));
-            if let Some(StoreHandle(store)) = store.clone() {
-                wasm_bindgen_futures::spawn_local(async move {
-                    // Losing the saved measurement only means measuring again.
-                    let _ = store.put(STORE_KV, BENCH_KEY, &b).await;
-                });
+        let finished = bench_job
+            .and_then(|j| engine.state.jobs.get(&j))
+            .and_then(|s| match s {
+                JobState::Finished(JobResult::DeviceBench(r)) => Some(r.clone()),
+                _ => None,
+            });
+        use_effect_with(finished, move |r| {
+            if let Some(b) = r.clone() {
+                bench.set(Some(b.clone()));
+                if let Some(StoreHandle(store)) = store {
+                    wasm_bindgen_futures::spawn_local(async move {
+                        // Losing the saved measurement only means measuring again.
+                        let _ = store.put(STORE_KV, BENCH_KEY, &b).await;
+                    });
+                }
             }
-        })
-    };
+        });
+    }
 
     // "This device" needs the WebGPU adapter: the page reads its identity and limits, the
     // worker reports whether the engine can open it. Asked once it is picked.
-    let this_device = state.device == THIS_DEVICE;
     let gpu = use_state(|| GpuProbe::Pending);
     {
         let engine = engine.clone();
         let asked = engine.state.gpu.is_some();
         let gpu = gpu.clone();
-        use_effect_with(this_device, move |&this| {
+        use_effect_with(form.device == THIS_DEVICE, move |&this| {
             if this && *gpu == GpuProbe::Pending {
                 wasm_bindgen_futures::spawn_local(async move { gpu.set(probe_gpu().await) });
             }
@@ -249,15 +280,12 @@ pub fn planner_page() -> Html {
         });
     }
 
-    // The state goes to the URL (replaceState: the back button is not flooded).
-    {
-        let navigator = navigator.clone();
-        use_effect_with((*state).clone(), move |s| {
-            if let Some(n) = navigator {
-                let _ = n.replace_with_query(&Route::Planner, s.to_pairs());
-            }
-        });
-    }
+    // The form goes to the URL (replaceState: editing does not pile up history entries).
+    use_effect_with((*form).clone(), move |f| {
+        if let Some(n) = navigator {
+            let _ = n.replace_with_query(&Route::Planner, f.to_pairs());
+        }
+    });
 
     // Pickers.
     let lists_id = use_state(|| None::<CallId>);
@@ -268,50 +296,71 @@ pub fn planner_page() -> Html {
             lists_id.set(Some(engine.call(Call::PlanLists)))
         });
     }
-    let lists = lists_id.and_then(|i| match engine.state.replies.get(&i) {
-        Some(Reply::PlanLists(l)) => Some(Rc::new(l.clone())),
-        _ => None,
-    });
+    let lists = use_memo(
+        lists_id.and_then(|i| engine.state.replies.get(&i).cloned()),
+        |r| match r {
+            Some(Reply::PlanLists(l)) => Some(Rc::new(l.clone())),
+            _ => None,
+        },
+    );
 
-    // The plan: asked whenever the input changes; the last answer stays on screen while the
-    // next is computed.
-    let probe = probe(&nav, &gpu, engine.state.gpu.as_ref(), bench.as_ref());
-    let input = state.to_input(&probe);
-    let bad = Rc::new(input.as_ref().err().cloned().unwrap_or_default());
+    // The plan: asked whenever the form (but the detail pick) or the probe changes. The last
+    // plan stays on screen while the next is computed or while a field does not parse.
+    let ask = PlanAsk {
+        form: PlanForm {
+            detail: String::new(),
+            ..(*form).clone()
+        },
+        probe: probe(&nav, &gpu, engine.state.gpu.as_ref(), bench.as_ref()),
+    };
     let plan_id = use_state(|| None::<CallId>);
     {
         let engine = engine.clone();
         let plan_id = plan_id.clone();
-        use_effect_with(input.clone().ok(), move |i| {
-            if let Some(i) = i {
-                plan_id.set(Some(engine.call(Call::Plan(Box::new(i.clone())))));
-            }
+        use_effect_with(ask, move |a| {
+            plan_id.set(Some(engine.call(Call::Plan(Box::new(a.clone())))))
         });
     }
-    let last = use_mut_ref(|| None::<Rc<PlanView>>);
-    let reply = plan_id.and_then(|i| engine.state.replies.get(&i).cloned());
-    let error = match &reply {
-        Some(Reply::Plan(v)) => {
-            let v = Rc::new((**v).clone());
-            *last.borrow_mut() = Some(v);
-            None
+    #[derive(Default)]
+    struct Last {
+        id: Option<CallId>,
+        view: Option<Rc<PlanView>>,
+        bad: Rc<Vec<FieldError>>,
+        error: Option<String>,
+    }
+    let last = use_mut_ref(Last::default);
+    let answered = match plan_id.and_then(|i| engine.state.replies.get(&i).map(|r| (i, r))) {
+        Some((i, Reply::Plan(a))) => {
+            let mut l = last.borrow_mut();
+            if l.id != Some(i) {
+                l.id = Some(i);
+                l.error = None;
+                l.bad = Rc::new(Vec::new());
+                match &**a {
+                    PlanAnswer::Planned(v) => l.view = Some(Rc::new((**v).clone())),
+                    PlanAnswer::Invalid(b) => l.bad = Rc::new(b.clone()),
+                    PlanAnswer::Failed(e) => l.error = Some(e.clone()),
+                }
+            }
+            true
         }
-        Some(Reply::Error(e)) => Some(e.clone()),
-        _ => None,
+        _ => false,
     };
-    let pending = input.is_ok() && reply.is_none();
-    let view = last.borrow().clone();
-
+    let l = last.borrow();
     let ctx = Ctx {
-        state,
-        lists,
-        view,
-        nav: (*nav).clone(),
+        engine,
+        form,
+        lists: (*lists).clone(),
+        view: l.view.clone(),
+        nav: nav.clone(),
         gpu: (*gpu).clone(),
         bench: (*bench).clone(),
-        set_bench,
-        bad,
+        bench_job,
+        bad: l.bad.clone(),
     };
+    let lt = fmt::L(tr.clone());
+    // Results that no longer match the form (computing, a bad field, an error) are dimmed.
+    let stale = !answered || !l.bad.is_empty() || l.error.is_some();
     html! {
         <section class="page planner">
             <PageIntro title={tr.t("planner-title")} lead={tr.t("planner-lead")} />
@@ -324,8 +373,8 @@ pub fn planner_page() -> Html {
                 </ul>
             </nav>
             <div class="plan-grid">
-                <inputs::Inputs ctx={ctx.clone()} />
-                <results::Results ctx={ctx} {error} {pending} />
+                { inputs::inputs(&ctx, &lt) }
+                { results::results(&ctx, &lt, l.error.as_deref(), stale) }
             </div>
         </section>
     }
