@@ -14,6 +14,8 @@
 //! (`scripts/test_wasm.sh bitsmith-engine:infer_vec_dot`).
 // Test code: fixed-size block views read clearer as chunks_exact here.
 #![allow(clippy::chunks_exact_to_as_chunks)]
+// Test code: fixed-size block views read clearer as chunks_exact here.
+#![allow(clippy::chunks_exact_to_as_chunks)]
 
 use bitsmith_engine::GgmlType;
 use bitsmith_engine::infer::vec_dot::{

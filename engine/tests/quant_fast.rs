@@ -9,6 +9,8 @@
 //! constant, subnormal, near-`f32::MAX`, infinite and NaN blocks, with several kinds of
 //! importance weights) at row lengths covering partial and multiple lane batches. The same
 //! checks run in headless Chromium in wasm_quant_fast.rs.
+// Test code: fixed-size block views read clearer as chunks_exact here.
+#![allow(clippy::chunks_exact_to_as_chunks, clippy::manual_is_multiple_of)]
 
 mod common {
     pub mod fast_rows;

@@ -1,6 +1,8 @@
 //! Property tests for the safetensors reader: random tensor sets written with an independent
 //! writer (here, following the format description) parse back identically, whole and streamed;
 //! damaged files never panic.
+// Test code: proptest strategies have long types by nature.
+#![allow(clippy::type_complexity, clippy::manual_is_multiple_of)]
 
 use bitsmith_engine::safetensors::{
     SafeDtype, SafetensorsEvent, SafetensorsFile, SafetensorsStreamReader, to_f32,

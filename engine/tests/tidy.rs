@@ -22,49 +22,55 @@ fn files(dir: &Path, ext: &str, out: &mut Vec<PathBuf>) {
 /// knows a browser (web-sys, js-sys, wasm-bindgen, gloo, idb, yew) or a GPU API (wgpu).
 #[test]
 fn engine_depends_on_nothing_browser_or_gpu() {
-    let out = Command::new(env!("CARGO"))
-        .current_dir(repo())
-        .args([
+    // Both real build targets: the host (CLI, tests) and the browser. (`--target all` would
+    // also list wasm-only dependencies of native-only crates, which no build ever links.)
+    for target in [None, Some("wasm32-unknown-unknown")] {
+        let mut args = vec![
             "tree",
             "-p",
             "bitsmith-engine",
             "-e",
             "normal",
-            "--target",
-            "all",
             "--prefix",
             "none",
             "--format",
             "{p}",
             "--offline",
-        ])
-        .output()
-        .expect("cargo tree runs");
-    assert!(
-        out.status.success(),
-        "cargo tree failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let tree = String::from_utf8(out.stdout).unwrap();
-    assert!(
-        tree.contains("bitsmith-engine"),
-        "unexpected cargo tree output"
-    );
-    let forbidden = [
-        "web-sys",
-        "js-sys",
-        "wasm-bindgen ",
-        "gloo",
-        "idb ",
-        "yew",
-        "wgpu",
-    ];
-    for line in tree.lines() {
-        for f in forbidden {
-            assert!(
-                !line.starts_with(f),
-                "engine depends on {line}: the engine must stay sans-IO (ARCHITECTURE.md)"
-            );
+        ];
+        if let Some(t) = target {
+            args.extend(["--target", t]);
+        }
+        let out = Command::new(env!("CARGO"))
+            .current_dir(repo())
+            .args(&args)
+            .output()
+            .expect("cargo tree runs");
+        assert!(
+            out.status.success(),
+            "cargo tree failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let tree = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            tree.contains("bitsmith-engine"),
+            "unexpected cargo tree output"
+        );
+        let forbidden = [
+            "web-sys",
+            "js-sys",
+            "wasm-bindgen ",
+            "gloo",
+            "idb ",
+            "yew",
+            "wgpu",
+        ];
+        for line in tree.lines() {
+            for f in forbidden {
+                assert!(
+                    !line.starts_with(f),
+                    "engine depends on {line} ({target:?}): the engine must stay sans-IO (ARCHITECTURE.md)"
+                );
+            }
         }
     }
 }

@@ -183,7 +183,7 @@ pub fn imatrix_row(rng: &mut Rng, n: usize, k: usize) -> Vec<f32> {
         .map(|_| match k % 5 {
             0 => 0.1 + rng.unit() * 10.0,
             1 => {
-                if rng.next_u32() % 4 == 0 {
+                if rng.next_u32().is_multiple_of(4) {
                     0.0
                 } else {
                     rng.unit()
