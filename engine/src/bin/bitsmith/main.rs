@@ -15,17 +15,17 @@ fn main() {}
 #[cfg(not(target_arch = "wasm32"))]
 mod convert;
 #[cfg(not(target_arch = "wasm32"))]
+mod generate;
+#[cfg(not(target_arch = "wasm32"))]
 mod input;
 #[cfg(not(target_arch = "wasm32"))]
 mod inspect;
 #[cfg(not(target_arch = "wasm32"))]
-mod plan;
-#[cfg(not(target_arch = "wasm32"))]
-mod generate;
-#[cfg(not(target_arch = "wasm32"))]
 mod kld;
 #[cfg(not(target_arch = "wasm32"))]
 mod perplexity;
+#[cfg(not(target_arch = "wasm32"))]
+mod plan;
 
 #[cfg(not(target_arch = "wasm32"))]
 fn main() {
