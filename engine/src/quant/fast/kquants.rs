@@ -5,6 +5,7 @@
 
 use super::lanes::{F, L, load_groups};
 use super::search::{qkx3_lanes, qx_lanes};
+use super::simd::Simd;
 use crate::quant::common::{GROUP_MAX_EPS, f32_to_fp16_le, fp16_le_to_f32, nearest_int};
 use crate::quant::kquants::search::make_qp_quants;
 use crate::quant::kquants::{
@@ -29,12 +30,12 @@ fn blocks_mut<'a, B: bytemuck::Pod>(
 }
 
 #[inline(always)]
-pub(super) fn q4_k(src: &[f32], dst: &mut [u8], imatrix: Option<&[f32]>) {
+pub(super) fn q4_k<S: Simd>(s: S, src: &[f32], dst: &mut [u8], imatrix: Option<&[f32]>) {
     for (x, y, qw) in blocks_mut::<BlockQ4K>(src, dst, imatrix) {
         let mut levels = [0u8; QK_K];
         let (d, dmin) = match qw {
-            Some(qw) => weighted_scales(x, qw, 15, &mut levels, &mut y.scales, false),
-            None => ref_scales(x, 15, -1.0, 0.1, 20, &mut levels, &mut y.scales),
+            Some(qw) => weighted_scales(s, x, qw, 15, &mut levels, &mut y.scales, false),
+            None => ref_scales(s, x, 15, -1.0, 0.1, 20, &mut levels, &mut y.scales),
         };
         y.d = d;
         y.dmin = dmin;
@@ -48,12 +49,12 @@ pub(super) fn q4_k(src: &[f32], dst: &mut [u8], imatrix: Option<&[f32]>) {
 }
 
 #[inline(always)]
-pub(super) fn q5_k(src: &[f32], dst: &mut [u8], imatrix: Option<&[f32]>) {
+pub(super) fn q5_k<S: Simd>(s: S, src: &[f32], dst: &mut [u8], imatrix: Option<&[f32]>) {
     for (x, y, qw) in blocks_mut::<BlockQ5K>(src, dst, imatrix) {
         let mut levels = [0u8; QK_K];
         let (d, dmin) = match qw {
-            Some(qw) => weighted_scales(x, qw, 31, &mut levels, &mut y.scales, true),
-            None => ref_scales(x, 31, -0.5, 0.1, 15, &mut levels, &mut y.scales),
+            Some(qw) => weighted_scales(s, x, qw, 31, &mut levels, &mut y.scales, true),
+            None => ref_scales(s, x, 31, -0.5, 0.1, 15, &mut levels, &mut y.scales),
         };
         y.d = d;
         y.dmin = dmin;
@@ -96,7 +97,8 @@ fn store_levels<T: Copy, U, const N: usize>(
 /// `ref_scales` of `quant::kquants::q4_k` (the no-imatrix Q4_K/Q5_K scale search), the eight
 /// 32-element sub-blocks in eight lanes.
 #[inline(always)]
-fn ref_scales(
+fn ref_scales<S: Simd>(
+    s: S,
     x: &[f32; QK_K],
     nmax: i32,
     rmin: f32,
@@ -122,7 +124,8 @@ fn ref_scales(
         }
     }
     let mut lev = [[0u8; L]; 32];
-    let (scales, mins) = qkx3_lanes::<32, false>(nmax, &xt, &w, &mut lev, rmin, rdelta, nstep);
+    let (scales, mins) =
+        qkx3_lanes::<S, 32, false>(s, nmax, &xt, &w, &mut lev, rmin, rdelta, nstep);
     store_levels(&lev, levels, |l| l);
 
     let mut max_scale = 0.0f32;
@@ -156,7 +159,8 @@ fn ref_scales(
 /// `weighted_scales` of `quant::kquants::q4_k` (the imatrix Q4_K/Q5_K scale search), the
 /// eight sub-block searches in eight lanes.
 #[inline(always)]
-fn weighted_scales(
+fn weighted_scales<S: Simd>(
+    s: S,
     x: &[f32; QK_K],
     qw: &[f32; QK_K],
     nmax: i32,
@@ -181,7 +185,7 @@ fn weighted_scales(
         }
     }
     let mut lev = [[0u8; L]; 32];
-    let (scales, mins) = qkx3_lanes::<32, false>(nmax, &xt, &w, &mut lev, -0.9, 0.05, 36);
+    let (scales, mins) = qkx3_lanes::<S, 32, false>(s, nmax, &xt, &w, &mut lev, -0.9, 0.05, 36);
     store_levels(&lev, levels, |l| l);
 
     let mut ls = [0u8; QK_K / 32];
@@ -231,16 +235,16 @@ fn requantize(
 }
 
 #[inline(always)]
-pub(super) fn q6_k(src: &[f32], dst: &mut [u8], imatrix: Option<&[f32]>) {
+pub(super) fn q6_k<S: Simd>(s: S, src: &[f32], dst: &mut [u8], imatrix: Option<&[f32]>) {
     for (x, y, qw) in blocks_mut::<BlockQ6K>(src, dst, imatrix) {
-        q6_k_block(x, y, qw);
+        q6_k_block(s, x, y, qw);
     }
 }
 
 /// `quantize_block` of `quant::kquants::q6_k`, the sixteen 16-element `make_qx_quants` searches
 /// in two passes of eight lanes.
 #[inline(always)]
-fn q6_k_block(x: &[f32; QK_K], y: &mut BlockQ6K, qw: Option<&[f32; QK_K]>) {
+fn q6_k_block<S: Simd>(s: S, x: &[f32; QK_K], y: &mut BlockQ6K, qw: Option<&[f32; QK_K]>) {
     let mut levels = [0i8; QK_K];
     let mut scales = [0f32; QK_K / 16];
     for half in 0..2 {
@@ -261,9 +265,9 @@ fn q6_k_block(x: &[f32; QK_K], y: &mut BlockQ6K, qw: Option<&[f32; QK_K]>) {
             }
         }
         let mut lev = [[0i8; L]; 16];
-        let s = qx_lanes::<16>(32, &xt, &w, &mut lev);
+        let sc = qx_lanes::<S, 16>(s, 32, &xt, &w, &mut lev);
         store_levels(&lev, &mut levels[span], |l| l);
-        scales[8 * half..8 * half + 8].copy_from_slice(&s);
+        scales[8 * half..8 * half + 8].copy_from_slice(&sc);
     }
     let mut max_scale = 0.0f32;
     let mut max_abs_scale = 0.0f32;

@@ -17,8 +17,6 @@
 //! crate is built with `-C target-feature=+simd128` (.cargo/config.toml). Without any SIMD they
 //! are still correct scalar code. The results never depend on which of these ran.
 
-use crate::quant::common::nearest_int;
-
 /// Groups processed together: 8 lanes is one AVX2 register of f32, two SSE2/simd128 ones.
 pub(crate) const L: usize = 8;
 
@@ -69,12 +67,6 @@ pub(crate) fn c_round_trunc(f: f32) -> i32 {
     let frac = safe - t as f32;
     let adj = (frac >= 0.5) as i32 - (frac <= -0.5) as i32;
     if in_range { t + adj } else { i32::MIN }
-}
-
-/// ggml's `nearest_int` (see [`crate::quant::common::nearest_int`]) in a lane.
-#[inline(always)]
-pub(crate) fn nint(f: f32) -> i32 {
-    nearest_int(f)
 }
 
 #[cfg(test)]

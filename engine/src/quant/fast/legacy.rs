@@ -4,6 +4,7 @@
 
 use super::lanes::{F, L, c_round_trunc, c_trunc, load_groups};
 use super::search::{qkx3_lanes, qx_lanes};
+use super::simd::Simd;
 use crate::quant::common::f32_to_fp16_le;
 use crate::quant::legacy::{BlockQ4_0, BlockQ4_1, BlockQ5_0, BlockQ5_1, BlockQ8_0, QK};
 
@@ -134,11 +135,11 @@ pub(super) fn q8_0(src: &[f32], dst: &mut [u8]) {
 }
 
 #[inline(always)]
-pub(super) fn q4_0(src: &[f32], dst: &mut [u8], imatrix: Option<&[f32]>) {
+pub(super) fn q4_0<S: Simd>(s: S, src: &[f32], dst: &mut [u8], imatrix: Option<&[f32]>) {
     if let Some(qw) = imatrix {
         for (x, w, ys) in weighted_batches::<BlockQ4_0>(src, qw, dst) {
             let mut l = [[0i8; L]; QK];
-            let d = qx_lanes::<QK>(8, &x, &w, &mut l);
+            let d = qx_lanes::<S, QK>(s, 8, &x, &w, &mut l);
             for (k, y) in ys.iter_mut().enumerate() {
                 y.d = f32_to_fp16_le(d[k]);
                 for j in 0..QK / 2 {
@@ -169,11 +170,11 @@ pub(super) fn q4_0(src: &[f32], dst: &mut [u8], imatrix: Option<&[f32]>) {
 }
 
 #[inline(always)]
-pub(super) fn q4_1(src: &[f32], dst: &mut [u8], imatrix: Option<&[f32]>) {
+pub(super) fn q4_1<S: Simd>(s: S, src: &[f32], dst: &mut [u8], imatrix: Option<&[f32]>) {
     if let Some(qw) = imatrix {
         for (x, w, ys) in weighted_batches::<BlockQ4_1>(src, qw, dst) {
             let mut l = [[0u8; L]; QK];
-            let (d, neg_min) = qkx3_lanes::<QK, false>(15, &x, &w, &mut l, -0.9, 0.05, 36);
+            let (d, neg_min) = qkx3_lanes::<S, QK, false>(s, 15, &x, &w, &mut l, -0.9, 0.05, 36);
             for (k, y) in ys.iter_mut().enumerate() {
                 y.d = f32_to_fp16_le(d[k]);
                 y.m = f32_to_fp16_le(-neg_min[k]);
@@ -208,11 +209,11 @@ pub(super) fn q4_1(src: &[f32], dst: &mut [u8], imatrix: Option<&[f32]>) {
 }
 
 #[inline(always)]
-pub(super) fn q5_0(src: &[f32], dst: &mut [u8], imatrix: Option<&[f32]>) {
+pub(super) fn q5_0<S: Simd>(s: S, src: &[f32], dst: &mut [u8], imatrix: Option<&[f32]>) {
     if let Some(qw) = imatrix {
         for (x, w, ys) in weighted_batches::<BlockQ5_0>(src, qw, dst) {
             let mut l = [[0i8; L]; QK];
-            let d = qx_lanes::<QK>(16, &x, &w, &mut l);
+            let d = qx_lanes::<S, QK>(s, 16, &x, &w, &mut l);
             for (k, y) in ys.iter_mut().enumerate() {
                 y.d = f32_to_fp16_le(d[k]);
                 let q = |j: usize| l[j][k] as u8;
@@ -245,11 +246,11 @@ pub(super) fn q5_0(src: &[f32], dst: &mut [u8], imatrix: Option<&[f32]>) {
 }
 
 #[inline(always)]
-pub(super) fn q5_1(src: &[f32], dst: &mut [u8], imatrix: Option<&[f32]>) {
+pub(super) fn q5_1<S: Simd>(s: S, src: &[f32], dst: &mut [u8], imatrix: Option<&[f32]>) {
     if let Some(qw) = imatrix {
         for (x, w, ys) in weighted_batches::<BlockQ5_1>(src, qw, dst) {
             let mut l = [[0u8; L]; QK];
-            let (d, neg_min) = qkx3_lanes::<QK, false>(31, &x, &w, &mut l, -0.9, 0.05, 36);
+            let (d, neg_min) = qkx3_lanes::<S, QK, false>(s, 31, &x, &w, &mut l, -0.9, 0.05, 36);
             for (k, y) in ys.iter_mut().enumerate() {
                 y.d = f32_to_fp16_le(d[k]);
                 y.m = f32_to_fp16_le(-neg_min[k]);

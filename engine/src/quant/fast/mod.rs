@@ -22,6 +22,7 @@ mod kquants;
 mod lanes;
 mod legacy;
 mod search;
+mod simd;
 
 use crate::GgmlType;
 
@@ -45,20 +46,23 @@ pub fn has_fast_path(ty: GgmlType) -> bool {
 /// An instruction-set level the fast kernels can be compiled for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Isa {
-    /// The build target's default features (x86-64: SSE2; wasm32: simd128 if enabled; other
-    /// targets: whatever their baseline is).
+    /// No explicit vectors: the scale searches on plain arrays (what targets without an
+    /// implementation below use; kept runnable everywhere so that it is tested everywhere).
+    Portable,
+    /// The build target's default features with explicit vectors: SSE2 on x86-64, `simd128`
+    /// on wasm32 when compiled with it (else the same as `Portable`).
     Baseline,
     /// x86-64 with AVX2 (8 f32 lanes per register), detected at run time.
     Avx2,
 }
 
 impl Isa {
-    pub const ALL: [Isa; 2] = [Isa::Baseline, Isa::Avx2];
+    pub const ALL: [Isa; 3] = [Isa::Portable, Isa::Baseline, Isa::Avx2];
 
     /// Whether this CPU can run `self`.
     pub fn available(self) -> bool {
         match self {
-            Isa::Baseline => true,
+            Isa::Portable | Isa::Baseline => true,
             #[cfg(target_arch = "x86_64")]
             Isa::Avx2 => std::is_x86_feature_detected!("avx2"),
             #[cfg(not(target_arch = "x86_64"))]
@@ -102,12 +106,25 @@ pub(super) fn run(
         return false;
     }
     #[cfg(target_arch = "x86_64")]
-    if isa == Isa::Avx2 && isa.available() {
-        // SAFETY: the CPU supports AVX2, checked just above.
-        return unsafe { kernels_avx2(ty, src, dst, imatrix) };
+    if isa == Isa::Avx2
+        && let Some(avx2) = simd::Avx2::new()
+    {
+        // SAFETY: the CPU supports AVX2 (`Avx2::new` checked).
+        return unsafe { kernels_avx2(avx2, ty, src, dst, imatrix) };
     }
-    let _ = isa;
-    kernels(ty, src, dst, imatrix)
+    if isa == Isa::Portable {
+        return kernels(simd::Scalar, ty, src, dst, imatrix);
+    }
+    #[cfg(target_arch = "x86_64")]
+    let s = simd::Sse2;
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    let s = simd::Simd128;
+    #[cfg(not(any(
+        target_arch = "x86_64",
+        all(target_arch = "wasm32", target_feature = "simd128")
+    )))]
+    let s = simd::Scalar;
+    kernels(s, ty, src, dst, imatrix)
 }
 
 /// Whether `x` holds a NaN. Rows with one are left to the reference: when two NaNs meet in an
@@ -122,18 +139,24 @@ fn has_nan(x: &[f32]) -> bool {
 }
 
 /// Every fast kernel, inlined here for the baseline features (and into [`kernels_avx2`] for
-/// AVX2).
+/// AVX2), with the search vectors of `s`.
 #[inline(always)]
-fn kernels(ty: GgmlType, src: &[f32], dst: &mut [u8], imatrix: Option<&[f32]>) -> bool {
+fn kernels<S: simd::Simd>(
+    s: S,
+    ty: GgmlType,
+    src: &[f32],
+    dst: &mut [u8],
+    imatrix: Option<&[f32]>,
+) -> bool {
     match ty {
         GgmlType::Q8_0 => legacy::q8_0(src, dst),
-        GgmlType::Q4_0 => legacy::q4_0(src, dst, imatrix),
-        GgmlType::Q4_1 => legacy::q4_1(src, dst, imatrix),
-        GgmlType::Q5_0 => legacy::q5_0(src, dst, imatrix),
-        GgmlType::Q5_1 => legacy::q5_1(src, dst, imatrix),
-        GgmlType::Q4_K => kquants::q4_k(src, dst, imatrix),
-        GgmlType::Q5_K => kquants::q5_k(src, dst, imatrix),
-        GgmlType::Q6_K => kquants::q6_k(src, dst, imatrix),
+        GgmlType::Q4_0 => legacy::q4_0(s, src, dst, imatrix),
+        GgmlType::Q4_1 => legacy::q4_1(s, src, dst, imatrix),
+        GgmlType::Q5_0 => legacy::q5_0(s, src, dst, imatrix),
+        GgmlType::Q5_1 => legacy::q5_1(s, src, dst, imatrix),
+        GgmlType::Q4_K => kquants::q4_k(s, src, dst, imatrix),
+        GgmlType::Q5_K => kquants::q5_k(s, src, dst, imatrix),
+        GgmlType::Q6_K => kquants::q6_k(s, src, dst, imatrix),
         _ => return false,
     }
     true
@@ -141,6 +164,12 @@ fn kernels(ty: GgmlType, src: &[f32], dst: &mut [u8], imatrix: Option<&[f32]>) -
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn kernels_avx2(ty: GgmlType, src: &[f32], dst: &mut [u8], imatrix: Option<&[f32]>) -> bool {
-    kernels(ty, src, dst, imatrix)
+fn kernels_avx2(
+    s: simd::Avx2,
+    ty: GgmlType,
+    src: &[f32],
+    dst: &mut [u8],
+    imatrix: Option<&[f32]>,
+) -> bool {
+    kernels(s, ty, src, dst, imatrix)
 }
