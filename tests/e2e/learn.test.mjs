@@ -108,6 +108,18 @@ test("the Learn page lists tracks and lessons from the catalog, and search finds
     await page.locator(".search-results a").first().click();
     await page.waitForSelector(".lesson-text");
     assert.match(page.url(), /\/learn\/[a-z0-9-]+$/);
+    // Links inside lesson text route in the app: to another lesson, and to an app page.
+    await openLesson(page, "granularity");
+    await page.locator('.lesson-text a[data-lesson="error-metrics"]').first().click();
+    await page.waitForURL("**/learn/error-metrics");
+    await page.waitForSelector(".lesson-text");
+    await openLesson(page, LESSON);
+    await page.locator('.lesson-text a[data-route="workbench"]').first().click();
+    await page.waitForURL("**/workbench");
+    // A content link opened in a new tab arrives as a hash address and is routed.
+    await page.goto(server.url + "/#/learn/gptq");
+    await page.waitForURL("**/learn/gptq");
+    await page.waitForSelector(".lesson-text");
     noErrors(b);
   } finally {
     await b.close();
@@ -168,6 +180,12 @@ test("take a lesson: widget on real weights, quiz, mastery changes and survives 
     await page.reload();
     await page.waitForSelector('[data-testid="lesson-done"]');
     await page.locator('.lesson-skills li.mastered[data-skill="quantization-basics"]').waitFor();
+
+    // The Learn page now says what is next.
+    await page.goto(server.url + "/learn");
+    await page.waitForSelector(".up-next li a");
+    assert.ok(!(await page.locator(".up-next").innerText()).includes("Symmetric and asymmetric"), "a completed lesson is not recommended");
+    assert.equal(await text(page.locator('[data-testid="learn-overall"]')), "You have completed 1 of " + (await page.locator(".lesson-card").count()) + " lessons.");
 
     // Progress dashboard: counts, mastery chart, nothing due yet.
     await page.goto(server.url + "/progress");
@@ -251,6 +269,56 @@ test("take a lesson: widget on real weights, quiz, mastery changes and survives 
   } finally {
     await c.close();
     fs.rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
+test("progress written under an older database schema survives the app's migrations", async () => {
+  const b = await launch();
+  try {
+    const page = await b.page();
+    // A database as the first released schema (version 1: `kv` and `meta`) left it, holding a
+    // progress record of an older shape (no `opened`, no review cards), written before the app
+    // of this build ever ran in this profile.
+    await page.goto(server.url + "/manifest.webmanifest");
+    const t = await page.evaluate(() => Date.now() - 86_400_000);
+    await page.evaluate(async ([lesson, t]) => {
+      await new Promise((resolve, reject) => {
+        const req = indexedDB.open("bitsmith", 1);
+        req.onupgradeneeded = () => {
+          req.result.createObjectStore("kv");
+          req.result.createObjectStore("meta");
+        };
+        req.onerror = () => reject(req.error);
+        req.onsuccess = () => {
+          const db = req.result;
+          const tx = db.transaction("kv", "readwrite");
+          const items = ["asym-cost", "which-symmetric", "when-asym"];
+          tx.objectStore("kv").put(
+            {
+              version: 1,
+              attempts: items.map((i, k) => ({ item: `${lesson}/${i}`, at: t + k, correct: true })),
+              completed: { [lesson]: t + 2 },
+              days: [Math.floor(t / 86_400_000)],
+            },
+            "progress",
+          );
+          tx.oncomplete = () => { db.close(); resolve(); };
+          tx.onerror = () => reject(tx.error);
+        };
+      });
+    }, [LESSON, t]);
+    await page.goto(server.url + "/progress");
+    await page.waitForSelector('[data-testid="progress-stats"]');
+    assert.match(await text(page.locator('[data-testid="stat-lessons"]')), /^1 of \d+$/);
+    assert.match(await text(page.locator('[data-testid="stat-skills"]')), /^1 of \d+$/);
+    // The app upgraded the database past version 1 and kept the record.
+    const version = await page.evaluate(() => new Promise((r) => { const q = indexedDB.open("bitsmith"); q.onsuccess = () => { r(q.result.version); q.result.close(); }; }));
+    assert.ok(version > 1, `database version ${version}`);
+    await openLesson(page, LESSON);
+    await page.waitForSelector('[data-testid="lesson-done"]');
+    noErrors(b);
+  } finally {
+    await b.close();
   }
 });
 
@@ -393,10 +461,14 @@ for (const [colorScheme, locale, viewport] of [
       }
       // An answered quiz (feedback and explanations shown).
       await openLesson(page, LESSON);
-      const form = page.locator(`form[data-item="${LESSON}/when-asym"]`);
-      await form.locator('input[type="radio"]').first().check();
+      const form = page.locator(`form[data-item="${LESSON}/asym-cost"]`);
+      await form.locator('input[type="text"]').fill("4");
       await form.locator('button[type="submit"]').click();
       await form.locator(".explanation").waitFor();
+      const choice = page.locator(`form[data-item="${LESSON}/which-symmetric"]`);
+      await choice.locator('input[type="checkbox"]').first().check();
+      await choice.locator('button[type="submit"]').click();
+      await choice.locator(".explanation").waitFor();
       assert.deepEqual(await axe(page), []);
       await page.goto(server.url + "/learn");
       await page.waitForSelector(".lesson-card");

@@ -3,6 +3,7 @@
 
 learn-title = Learn LLM optimization by doing
 learn-lead = Short interactive lessons on number formats, quantization and deployment, each one runnable on real model weights, offline.
+learn-up-next = Up next
 learn-tracks = Tracks
 learn-loading = Loading…
 learn-overall = You have completed { $done } of { $total } lessons.

@@ -3,6 +3,7 @@
 
 learn-title = Aprende a optimizar LLM practicando
 learn-lead = Lecciones interactivas breves sobre formatos numéricos, cuantización y despliegue, cada una ejecutable sobre pesos reales de un modelo, sin conexión.
+learn-up-next = A continuación
 learn-tracks = Itinerarios
 learn-loading = Cargando…
 learn-overall = Has completado { $done } de { $total } lecciones.

@@ -14,13 +14,13 @@ use yew::prelude::*;
 use yew_router::prelude::*;
 
 use super::PageIntro;
-use super::learn::chart::{Bar, BarChart, TableProps};
+use super::learn::chart::{Bar, BarProps, TableProps, bar_chart};
 use super::learn::data::{self, ProgressHandle, content_lang, now_ms, today, tz_offset};
 use super::learn::quiz::QuizItemView;
-use super::learn::{LoadProblem, SkillMeters};
+use super::learn::{LoadProblem, SkillMeters, reason_key};
 use crate::learn::text::plain_text;
 use crate::learn::transfer::{ExportFile, FORMAT, ImportError, MAX_FILE_BYTES};
-use crate::learn::{MASTERY_M, MASTERY_N, Progress, Reason, lesson_of};
+use crate::learn::{MASTERY_M, MASTERY_N, Progress, lesson_of};
 use crate::ui::{Route, use_tr};
 
 #[function_component(ProgressPage)]
@@ -89,11 +89,7 @@ fn dashboard(p: &DashProps) -> Html {
                         { for recs.iter().filter_map(|r| cat.lesson(&r.lesson).map(|l| (r, l))).map(|(r, l)| html! {
                             <li>
                                 <Link<Route> to={Route::Lesson { id: l.id.clone() }}><span lang={lang.clone()}>{ &l.title }</span></Link<Route>>
-                                <span class="reason">{ tr.t(match r.reason {
-                                    Reason::Continue => "progress-reason-continue",
-                                    Reason::Strengthen => "progress-reason-strengthen",
-                                    Reason::Ready => "progress-reason-ready",
-                                }) }</span>
+                                <span class="reason">{ tr.t(reason_key(r.reason)) }</span>
                             </li>
                         }) }
                     </ol>
@@ -105,11 +101,7 @@ fn dashboard(p: &DashProps) -> Html {
             <section class="panel" aria-labelledby="mastery-h">
                 <h2 id="mastery-h">{ tr.t("progress-mastery") }</h2>
                 <p>{ tr.ta("progress-mastery-rule", &[("m", MASTERY_M.into()), ("n", MASTERY_N.into())]) }</p>
-                <BarChart caption={tr.t("progress-mastery-caption")} alt={tr.t("progress-mastery-alt")}
-                    series={vec![tr.t("progress-right-answers")]} max={MASTERY_M as f64}
-                    bars={mastery.iter().map(|m| Bar { label: m.title.clone(), values: vec![m.right.min(MASTERY_M) as f64] }).collect::<Vec<_>>()}
-                    notes={mastery.iter().map(|m| if m.mastered { "✓".to_string() } else { format!("{}/{}", m.right, MASTERY_M) }).collect::<Vec<_>>()}
-                    table={TableProps {
+                { bar_chart(&tr, BarProps { caption: tr.t("progress-mastery-caption"), alt: tr.t("progress-mastery-alt"), series: vec![tr.t("progress-right-answers")], max: Some(MASTERY_M as f64), bars: mastery.iter().map(|m| Bar { label: m.title.clone(), values: vec![m.right.min(MASTERY_M) as f64] }).collect::<Vec<_>>(), notes: mastery.iter().map(|m| if m.mastered { "✓".to_string() } else { format!("{}/{}", m.right, MASTERY_M) }).collect::<Vec<_>>(), table: TableProps {
                         headers: vec![tr.t("progress-skill"), tr.t("progress-right-answers"), tr.t("progress-answers"), tr.t("progress-mastered")],
                         rows: mastery.iter().map(|m| vec![
                             m.title.clone(),
@@ -117,7 +109,7 @@ fn dashboard(p: &DashProps) -> Html {
                             m.attempts.to_string(),
                             tr.t(if m.mastered { "progress-yes" } else { "progress-no" }),
                         ]).collect(),
-                    }} />
+                    } }) }
                 <details>
                     <summary>{ tr.t("progress-skill-details") }</summary>
                     <SkillMeters catalog={cat.clone()} progress={p.progress.clone()} />
@@ -262,7 +254,7 @@ fn review(p: &ReviewProps) -> Html {
             <p>{ tr.t("review-why") }</p>
             if due.is_empty() {
                 <p data-testid="review-empty">{ match next_due {
-                    Some(t) => tr.ta("review-none-until", &[("when", date_time(t).into())]),
+                    Some(t) => tr.ta("review-none-until", &[("when", date_time(t, tr.locale.code).into())]),
                     None => tr.t("review-none"),
                 } }</p>
             } else {
@@ -285,9 +277,9 @@ fn review(p: &ReviewProps) -> Html {
 }
 
 /// A local date and time for people (the browser's locale formatting).
-fn date_time(ms: i64) -> String {
+fn date_time(ms: i64, locale: &str) -> String {
     js_sys::Date::new(&JsValue::from_f64(ms as f64))
-        .to_locale_string("default", &JsValue::UNDEFINED)
+        .to_locale_string(locale, &JsValue::UNDEFINED)
         .as_string()
         .unwrap_or_default()
 }

@@ -5,11 +5,11 @@
 
 use yew::prelude::*;
 
-use crate::ui::use_tr;
+use crate::ui::Tr;
 
 /// Chart area in SVG user units; the SVG scales to its container.
-const W: f64 = 600.0;
-const H: f64 = 260.0;
+const W: f64 = 520.0;
+const H: f64 = 250.0;
 const PAD_L: f64 = 56.0;
 const PAD_R: f64 = 12.0;
 const PAD_T: f64 = 12.0;
@@ -34,6 +34,17 @@ pub fn fmt(x: f64, sig: usize) -> String {
     }
     let decimals = (sig as i32 - 1 - mag).max(0) as usize;
     format!("{x:.decimals$}")
+}
+
+/// `fmt` without trailing zeros ("0.500" → "0.5", "10.0" → "10"), for axis ticks and values
+/// whose precision is shown elsewhere.
+pub fn fmt_short(x: f64, sig: usize) -> String {
+    let s = fmt(x, sig);
+    if s.contains('.') && !s.contains('e') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
 }
 
 /// Tick positions: about `n` round numbers covering [lo, hi].
@@ -61,15 +72,13 @@ pub fn ticks(lo: f64, hi: f64, n: usize) -> Vec<f64> {
 }
 
 /// A table of the chart's numbers, collapsed under a "data table" disclosure.
-#[derive(Properties, PartialEq, Clone)]
+#[derive(Clone, Default)]
 pub struct TableProps {
     pub headers: Vec<String>,
     pub rows: Vec<Vec<String>>,
 }
 
-#[function_component(DataTable)]
-pub fn data_table(p: &TableProps) -> Html {
-    let tr = use_tr();
+pub fn data_table(tr: &Tr, p: &TableProps) -> Html {
     html! {
         <details class="data-table">
             <summary>{ tr.t("chart-data-table") }</summary>
@@ -89,7 +98,7 @@ pub fn data_table(p: &TableProps) -> Html {
     }
 }
 
-#[derive(Clone, PartialEq)]
+#[derive(Clone)]
 pub struct Series {
     pub name: String,
     pub points: Vec<(f64, f64)>,
@@ -97,7 +106,7 @@ pub struct Series {
     pub markers: bool,
 }
 
-#[derive(Properties, PartialEq)]
+#[derive(Default)]
 pub struct LineProps {
     pub caption: String,
     /// Short description of what the chart shows (the SVG's accessible name).
@@ -106,11 +115,7 @@ pub struct LineProps {
     pub y_label: String,
     pub series: Vec<Series>,
     pub table: TableProps,
-    /// Force the y axis to include 0.
-    #[prop_or(true)]
-    pub y_zero: bool,
     /// Vertical marker lines (e.g. spikes), in x units.
-    #[prop_or_default]
     pub marks: Vec<f64>,
 }
 
@@ -134,11 +139,11 @@ fn axes(
             { for yt.iter().map(|&t| html! {
                 <g>
                     <line class="grid" x1={PAD_L.to_string()} x2={(W - PAD_R).to_string()} y1={sy(t).to_string()} y2={sy(t).to_string()} />
-                    <text class="tick" x={(PAD_L - 6.0).to_string()} y={(sy(t) + 4.0).to_string()} text-anchor="end">{ fmt(t, 3) }</text>
+                    <text class="tick" x={(PAD_L - 6.0).to_string()} y={(sy(t) + 4.0).to_string()} text-anchor="end">{ fmt_short(t, 3) }</text>
                 </g>
             }) }
             { for xt.iter().map(|&t| html! {
-                <text class="tick" x={sx(t).to_string()} y={(H - PAD_B + 16.0).to_string()} text-anchor="middle">{ fmt(t, 3) }</text>
+                <text class="tick" x={sx(t).to_string()} y={(H - PAD_B + 16.0).to_string()} text-anchor="middle">{ fmt_short(t, 3) }</text>
             }) }
             <line class="axis" x1={PAD_L.to_string()} x2={(W - PAD_R).to_string()} y1={(H - PAD_B).to_string()} y2={(H - PAD_B).to_string()} />
             <line class="axis" x1={PAD_L.to_string()} x2={PAD_L.to_string()} y1={PAD_T.to_string()} y2={(H - PAD_B).to_string()} />
@@ -162,14 +167,12 @@ fn legend(names: &[String]) -> Html {
     }
 }
 
-#[function_component(LineChart)]
-pub fn line_chart(p: &LineProps) -> Html {
+/// A line chart; its y axis always includes 0 (errors, sizes and potentials start there).
+pub fn line_chart(tr: &Tr, p: LineProps) -> Html {
     let (x0, x1) = extent(p.series.iter().flat_map(|s| s.points.iter().map(|q| q.0)));
     let (mut y0, mut y1) = extent(p.series.iter().flat_map(|s| s.points.iter().map(|q| q.1)));
-    if p.y_zero {
-        y0 = y0.min(0.0);
-        y1 = y1.max(0.0);
-    }
+    y0 = y0.min(0.0);
+    y1 = y1.max(0.0);
     if y1.partial_cmp(&y0) != Some(std::cmp::Ordering::Greater) {
         y1 = y0 + 1.0;
     }
@@ -201,19 +204,19 @@ pub fn line_chart(p: &LineProps) -> Html {
             </svg>
             { legend(&names) }
             <figcaption>{ &p.caption }</figcaption>
-            <DataTable ..p.table.clone() />
+            { data_table(tr, &p.table) }
         </figure>
     }
 }
 
-#[derive(Clone, PartialEq)]
+#[derive(Clone)]
 pub struct Bar {
     pub label: String,
     /// One value per series.
     pub values: Vec<f64>,
 }
 
-#[derive(Properties, PartialEq)]
+#[derive(Default)]
 pub struct BarProps {
     pub caption: String,
     pub alt: String,
@@ -221,52 +224,49 @@ pub struct BarProps {
     pub bars: Vec<Bar>,
     pub table: TableProps,
     /// Axis maximum (default: the largest value).
-    #[prop_or_default]
     pub max: Option<f64>,
     /// Text after each bar (default: the first value).
-    #[prop_or_default]
     pub notes: Vec<String>,
 }
 
 /// Horizontal bars, one row per label (long labels read well and it fits narrow screens).
-#[function_component(BarChart)]
-pub fn bar_chart(p: &BarProps) -> Html {
-    let row_h = 26.0 * p.series.len().max(1) as f64 + 8.0;
-    let label_w = 150.0;
-    let note_w = 70.0;
-    let h = row_h * p.bars.len() as f64 + 8.0;
+pub fn bar_chart(tr: &Tr, p: BarProps) -> Html {
+    // Each row: its label on a line of its own (long skill names stay whole), then the bars.
+    let label_h = 18.0;
+    let row_h = label_h + 24.0 * p.series.len().max(1) as f64 + 10.0;
+    let note_w = 64.0;
+    let h = row_h * p.bars.len() as f64;
     let max = p
         .max
         .unwrap_or_else(|| extent(p.bars.iter().flat_map(|b| b.values.iter().copied())).1)
         .max(f64::MIN_POSITIVE);
-    let span = W - label_w - note_w;
+    let span = W - note_w;
     html! {
         <figure class="chart">
             <svg viewBox={format!("0 0 {W} {h}")} role="img" aria-label={p.alt.clone()} focusable="false">
                 { for p.bars.iter().enumerate().map(|(i, b)| {
-                    let y = 4.0 + i as f64 * row_h;
+                    let y = i as f64 * row_h;
                     let note = p.notes.get(i).cloned().unwrap_or_else(|| fmt(b.values.first().copied().unwrap_or(0.0), 3));
                     html! {
                         <g>
-                            <text class="tick" x={(label_w - 8.0).to_string()} y={(y + row_h / 2.0).to_string()} text-anchor="end">{ &b.label }</text>
+                            <text class="label" x="0" y={(y + 14.0).to_string()}>{ &b.label }</text>
+                            <rect class="track" x="0" y={(y + label_h + 2.0).to_string()} width={span.to_string()} height={(24.0 * b.values.len().max(1) as f64 - 4.0).to_string()} />
                             { for b.values.iter().enumerate().map(|(k, &v)| html! {
-                                <rect class={format!("series-{}", k % 4)} x={label_w.to_string()} y={(y + 4.0 + k as f64 * 26.0).to_string()}
+                                <rect class={format!("series-{}", k % 4)} x="0" y={(y + label_h + 2.0 + k as f64 * 24.0).to_string()}
                                       width={format!("{:.1}", (v.max(0.0) / max).min(1.0) * span)} height="20" />
                             }) }
-                            <text class="tick" x={(W - note_w + 6.0).to_string()} y={(y + row_h / 2.0).to_string()}>{ note }</text>
+                            <text class="tick" x={(span + 8.0).to_string()} y={(y + label_h + 17.0).to_string()}>{ note }</text>
                         </g>
                     }
                 }) }
-                <line class="axis" x1={label_w.to_string()} x2={label_w.to_string()} y1="0" y2={h.to_string()} />
             </svg>
             { legend(&p.series) }
             <figcaption>{ &p.caption }</figcaption>
-            <DataTable ..p.table.clone() />
+            { data_table(tr, &p.table) }
         </figure>
     }
 }
 
-#[derive(Properties, PartialEq)]
 pub struct HistProps {
     pub caption: String,
     pub alt: String,
@@ -278,8 +278,7 @@ pub struct HistProps {
 }
 
 /// Histograms over shared bins, drawn as outlined step areas so two series overlap legibly.
-#[function_component(HistChart)]
-pub fn hist_chart(p: &HistProps) -> Html {
+pub fn hist_chart(tr: &Tr, p: HistProps) -> Html {
     let bins = p.series.first().map_or(1, |s| s.1.len()).max(1);
     let max = p
         .series
@@ -309,7 +308,7 @@ pub fn hist_chart(p: &HistProps) -> Html {
             </svg>
             { legend(&names) }
             <figcaption>{ &p.caption }</figcaption>
-            <DataTable ..p.table.clone() />
+            { data_table(tr, &p.table) }
         </figure>
     }
 }

@@ -32,6 +32,30 @@ fn app_route(name: &str) -> Route {
     }
 }
 
+/// Content links carry hash hrefs (`#/learn/<id>[/<anchor>]`, `#/workbench`, …) so they work
+/// under any base path; clicks are routed in place (see `LessonPage`), and an address that
+/// arrives with such a hash (a link opened in a new tab) is routed here.
+#[hook]
+pub fn use_content_hash() {
+    let navigator = use_navigator();
+    use_effect_with((), move |_| {
+        let hash = gloo::utils::window().location().hash().unwrap_or_default();
+        let Some(path) = hash.strip_prefix("#/") else {
+            return;
+        };
+        let Some(nav) = navigator else { return };
+        let mut parts = path.split('/');
+        match (parts.next(), parts.next()) {
+            (Some("learn"), Some(id)) if !id.is_empty() => {
+                PENDING_ANCHOR.with(|a| *a.borrow_mut() = parts.next().map(str::to_string));
+                nav.replace(&Route::Lesson { id: id.to_string() });
+            }
+            (Some(route), _) => nav.replace(&app_route(route)),
+            _ => {}
+        }
+    });
+}
+
 pub fn level_key(l: Level) -> &'static str {
     match l {
         Level::Intro => "level-intro",
@@ -89,6 +113,7 @@ pub fn lesson_page(p: &LessonProps) -> Html {
             }
         });
     }
+    use_content_hash();
     let navigator = use_navigator();
     let onclick = {
         let id = p.id.clone();

@@ -18,7 +18,16 @@ use super::PageIntro;
 use crate::learn::MASTERY_M;
 use crate::ui::{Route, use_tr};
 use data::{LoadError, ProgressHandle, content_lang};
-pub use lesson::{LessonPage, level_key};
+pub use lesson::{LessonPage, level_key, use_content_hash};
+
+/// The Fluent key explaining a recommendation.
+pub fn reason_key(r: crate::learn::Reason) -> &'static str {
+    match r {
+        crate::learn::Reason::Continue => "progress-reason-continue",
+        crate::learn::Reason::Strengthen => "progress-reason-strengthen",
+        crate::learn::Reason::Ready => "progress-reason-ready",
+    }
+}
 
 #[derive(Properties, PartialEq)]
 pub struct LoadProblemProps {
@@ -53,6 +62,7 @@ pub fn load_problem(p: &LoadProblemProps) -> Html {
 #[function_component(LearnPage)]
 pub fn learn_page() -> Html {
     let tr = use_tr();
+    use_content_hash();
     let catalog = data::use_catalog();
     let progress = data::use_progress();
     let list = match &catalog {
@@ -90,8 +100,27 @@ fn tracks(p: &TracksProps) -> Html {
         .iter()
         .filter(|l| progress.is_completed(&l.id))
         .count();
+    // Once the learner has started, the front door says where to go next.
+    let next = if progress.opened.is_empty() && progress.attempts.is_empty() {
+        vec![]
+    } else {
+        progress.recommend(cat, 2)
+    };
     html! {
         <>
+            if !next.is_empty() {
+                <section class="panel up-next" aria-labelledby="up-next-h">
+                    <h2 id="up-next-h">{ tr.t("learn-up-next") }</h2>
+                    <ul class="recommendations">
+                        { for next.iter().filter_map(|r| cat.lesson(&r.lesson).map(|l| (r, l))).map(|(r, l)| html! {
+                            <li>
+                                <Link<Route> to={Route::Lesson { id: l.id.clone() }}><span lang={lang.clone()}>{ &l.title }</span></Link<Route>>
+                                <span class="reason">{ tr.t(reason_key(r.reason)) }</span>
+                            </li>
+                        }) }
+                    </ul>
+                </section>
+            }
             <h2>{ tr.t("learn-tracks") }</h2>
             <p data-testid="learn-overall">{ tr.ta("learn-overall", &[("done", done.into()), ("total", cat.lessons.len().into())]) }</p>
             { for cat.tracks.iter().map(|t| {

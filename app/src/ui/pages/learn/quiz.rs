@@ -201,7 +201,7 @@ pub fn quiz_item_view(p: &QuizItemProps) -> Html {
     let solution = match (&item.kind, *verdict) {
         (QuizKind::Numeric { answer, unit, .. }, Some(false)) => Some(format!(
             "{} {}",
-            super::chart::fmt(*answer, 6),
+            super::chart::fmt_short(*answer, 6),
             unit.clone().unwrap_or_default()
         )),
         _ => None,
@@ -223,7 +223,7 @@ pub fn quiz_item_view(p: &QuizItemProps) -> Html {
                 }
             </div>
             <p role="status" class={classes!("status-line", "quiz-verdict", verdict.map(|r| if r { "ok" } else { "bad" }))}>{ feedback }</p>
-            if done {
+            if done && (solution.is_some() || !item.explanation_html.is_empty()) {
                 <div class="explanation">
                     if let Some(s) = solution { <p>{ tr.ta("quiz-solution", &[("answer", s.into())]) }</p> }
                     if !item.explanation_html.is_empty() { <p lang={lang.clone()}>{ raw(&item.explanation_html) }</p> }

@@ -8,9 +8,11 @@ use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 use super::quant::measured_table;
-use super::{Select, Slider, WidgetProps, error_line, status, use_learn};
+use super::{SelectProps, SliderProps, WidgetProps, error_line, select, slider, status, use_learn};
 use crate::protocol::learn::{LearnCall, LearnReply};
-use crate::ui::pages::learn::chart::{Bar, BarChart, LineChart, Series, TableProps, fmt};
+use crate::ui::pages::learn::chart::{
+    Bar, BarProps, LineProps, Series, TableProps, bar_chart, fmt, fmt_short, line_chart,
+};
 use crate::ui::use_tr;
 
 fn format_name(f: NumberFormatKind) -> &'static str {
@@ -74,7 +76,7 @@ pub fn number_format(p: &WidgetProps) -> Html {
     let summary = (!views.is_empty()).then(|| {
         tr.ta(
             "widget-number-summary",
-            &[("value", fmt(*last_good, 8).into())],
+            &[("value", fmt_short(*last_good, 10).into())],
         )
     });
     html! {
@@ -91,7 +93,7 @@ pub fn number_format(p: &WidgetProps) -> Html {
             if !views.is_empty() {
                 <div class="table-scroll" tabindex="0" role="region" aria-labelledby={format!("{}-tbl", p.dom)}>
                     <table class="number-formats">
-                        <caption id={format!("{}-tbl", p.dom)}>{ tr.ta("widget-number-caption", &[("value", fmt(*last_good, 8).into())]) }</caption>
+                        <caption id={format!("{}-tbl", p.dom)}>{ tr.ta("widget-number-caption", &[("value", fmt_short(*last_good, 10).into())]) }</caption>
                         <thead><tr>
                             <th scope="col">{ tr.t("widget-format") }</th>
                             <th scope="col">{ tr.t("widget-stored-bits") }</th>
@@ -105,7 +107,7 @@ pub fn number_format(p: &WidgetProps) -> Html {
                                     <th scope="row">{ format_name(v.format) }</th>
                                     <td><code class="bits">{ for v.fields.iter().zip(classes).map(|(f, c)| html! { <span class={*c}>{ f }</span> }) }</code></td>
                                     <td>
-                                        { fmt(v.stored, 8) }
+                                        { fmt_short(v.stored, 10) }
                                         if let Some(s) = v.step { <span class="note">{ tr.ta("widget-step", &[("step", fmt(s, 3).into())]) }</span> }
                                         if v.overflow { <span class="note">{ tr.t("widget-overflow") }</span> }
                                     </td>
@@ -164,34 +166,23 @@ pub fn memory_calc(p: &WidgetProps) -> Html {
         <>
             <p class="widget-source">{ tr.ta("widget-model", &[("model", model.name.clone().into()), ("params", fmt(model.params / 1e9, 3).into()), ("layers", model.layers.into())]) }</p>
             <div class="controls">
-                <Slider id={format!("{dom}-bpw")} label={tr.t("widget-bpw")} min={1.0} max={16.0} step={0.25} value={*bpw}
-                        valuetext={tr.ta("widget-bpw-value", &[("bpw", fmt(*bpw, 3).into())])}
-                        onchange={{ let s = bpw.clone(); Callback::from(move |v| s.set(v)) }} />
-                <Select id={format!("{dom}-ctx")} label={tr.t("widget-context")}
-                        options={ctxs.iter().map(|c| (c.to_string(), c.to_string())).collect::<Vec<_>>()} value={ctx.to_string()}
-                        onchange={{ let s = ctx.clone(); Callback::from(move |v: String| s.set(v.parse().unwrap_or(4096))) }} />
-                <Select id={format!("{dom}-kv")} label={tr.t("widget-kv-bits")}
-                        options={kvs.iter().map(|k| (k.to_string(), fmt(*k, 3))).collect::<Vec<_>>()} value={kv.to_string()}
-                        onchange={{ let s = kv.clone(); Callback::from(move |v: String| s.set(v.parse().unwrap_or(16.0))) }} />
-                <Slider id={format!("{dom}-bw")} label={tr.t("widget-bandwidth")} min={10.0} max={1200.0} step={10.0} value={*bw}
-                        valuetext={tr.ta("widget-bandwidth-value", &[("gbs", fmt(*bw, 4).into())])}
-                        onchange={{ let s = bw.clone(); Callback::from(move |v| s.set(v)) }} />
+                { slider(SliderProps { id: format!("{dom}-bpw"), label: tr.t("widget-bpw"), min: 1.0, max: 16.0, step: 0.25, value: *bpw, valuetext: tr.ta("widget-bpw-value", &[("bpw", fmt(*bpw, 3).into())]), onchange: { let s = bpw.clone(); Callback::from(move |v| s.set(v)) } }) }
+                { select(SelectProps { id: format!("{dom}-ctx"), label: tr.t("widget-context"), options: ctxs.iter().map(|c| (c.to_string(), c.to_string())).collect::<Vec<_>>(), value: ctx.to_string(), onchange: { let s = ctx.clone(); Callback::from(move |v: String| s.set(v.parse().unwrap_or(4096))) } }) }
+                { select(SelectProps { id: format!("{dom}-kv"), label: tr.t("widget-kv-bits"), options: kvs.iter().map(|k| (k.to_string(), fmt(*k, 3))).collect::<Vec<_>>(), value: kv.to_string(), onchange: { let s = kv.clone(); Callback::from(move |v: String| s.set(v.parse().unwrap_or(16.0))) } }) }
+                { slider(SliderProps { id: format!("{dom}-bw"), label: tr.t("widget-bandwidth"), min: 10.0, max: 1200.0, step: 10.0, value: *bw, valuetext: tr.ta("widget-bandwidth-value", &[("gbs", fmt(*bw, 4).into())]), onchange: { let s = bw.clone(); Callback::from(move |v| s.set(v)) } }) }
             </div>
             { status(summary, false) }
             <dl class="metrics">
-                <div><dt>{ tr.t("widget-weights-memory") }</dt><dd>{ gb(weights) }</dd></div>
-                <div><dt>{ tr.t("widget-kv-memory") }</dt><dd>{ gb(cache) }</dd></div>
-                <div><dt>{ tr.t("widget-total-memory") }</dt><dd>{ gb(total) }</dd></div>
-                <div><dt>{ tr.t("widget-tps-bound") }</dt><dd>{ fmt(tps, 3) }</dd></div>
+                <div><dt>{ tr.t("widget-weights-memory") }</dt><dd><bdi>{ gb(weights) }</bdi></dd></div>
+                <div><dt>{ tr.t("widget-kv-memory") }</dt><dd><bdi>{ gb(cache) }</bdi></dd></div>
+                <div><dt>{ tr.t("widget-total-memory") }</dt><dd><bdi>{ gb(total) }</bdi></dd></div>
+                <div><dt>{ tr.t("widget-tps-bound") }</dt><dd><bdi>{ fmt(tps, 3) }</bdi></dd></div>
             </dl>
-            <BarChart caption={tr.t("widget-memory-caption")} alt={tr.t("widget-memory-alt")} series={vec![tr.t("widget-gb")]}
-                bars={vec![Bar { label: tr.t("widget-weights-memory"), values: vec![weights / GB] }, Bar { label: tr.t("widget-kv-memory"), values: vec![cache / GB] }]}
-                notes={vec![gb(weights), gb(cache)]}
-                table={TableProps { headers: vec![tr.t("widget-part"), tr.t("widget-gb")], rows: vec![
+            { bar_chart(&tr, BarProps { max: None, caption: tr.t("widget-memory-caption"), alt: tr.t("widget-memory-alt"), series: vec![tr.t("widget-gb")], bars: vec![Bar { label: tr.t("widget-weights-memory"), values: vec![weights / GB] }, Bar { label: tr.t("widget-kv-memory"), values: vec![cache / GB] }], notes: vec![gb(weights), gb(cache)], table: TableProps { headers: vec![tr.t("widget-part"), tr.t("widget-gb")], rows: vec![
                     vec![tr.t("widget-weights-memory"), fmt(weights / GB, 4)],
                     vec![tr.t("widget-kv-memory"), fmt(cache / GB, 4)],
                     vec![tr.t("widget-total-memory"), fmt(total / GB, 4)],
-                ] }} />
+                ] } }) }
         </>
     }
 }
@@ -241,20 +232,14 @@ pub fn kv_cache(p: &WidgetProps) -> Html {
         <>
             <p class="widget-source">{ tr.ta("widget-model", &[("model", model.name.clone().into()), ("params", fmt(model.params / 1e9, 3).into()), ("layers", model.layers.into())]) }</p>
             <div class="controls">
-                <Slider id={format!("{}-ctx", p.dom)} label={tr.t("widget-context")} min={0.0} max={f64::from(max)} step={f64::from((max / 64).max(1))}
-                        value={f64::from(*ctx)} valuetext={tr.ta("widget-tokens", &[("tokens", (*ctx).into())])}
-                        onchange={{ let s = ctx.clone(); Callback::from(move |v: f64| s.set(v as u32)) }} />
+                { slider(SliderProps { id: format!("{}-ctx", p.dom), label: tr.t("widget-context"), min: 0.0, max: f64::from(max), step: f64::from((max / 64).max(1)), value: f64::from(*ctx), valuetext: tr.ta("widget-tokens", &[("tokens", (*ctx).into())]), onchange: { let s = ctx.clone(); Callback::from(move |v: f64| s.set(v as u32)) } }) }
             </div>
             { status(summary, false) }
-            <LineChart caption={tr.ta("widget-kv-caption", &[("model", model.name.clone().into())])} alt={tr.t("widget-kv-alt")}
-                x_label={tr.t("widget-context")} y_label={tr.t("widget-gb")}
-                marks={vec![f64::from(*ctx)]}
-                series={types.iter().map(|(n, b)| Series { name: n.clone(), points: steps.iter().map(|&c| (c, at(*b, c))).collect(), markers: false }).collect::<Vec<_>>()}
-                table={TableProps { headers, rows: table_ctx.iter().map(|&c| {
+            { line_chart(&tr, LineProps { caption: tr.ta("widget-kv-caption", &[("model", model.name.clone().into())]), alt: tr.t("widget-kv-alt"), x_label: tr.t("widget-context"), y_label: tr.t("widget-gb"), marks: vec![f64::from(*ctx)], series: types.iter().map(|(n, b)| Series { name: n.clone(), points: steps.iter().map(|&c| (c, at(*b, c))).collect(), markers: false }).collect::<Vec<_>>(), table: TableProps { headers, rows: table_ctx.iter().map(|&c| {
                     let mut r = vec![format!("{c:.0}")];
                     r.extend(types.iter().map(|(_, b)| fmt(at(*b, c), 4)));
                     r
-                }).collect() }} />
+                }).collect() } }) }
         </>
     }
 }
@@ -297,16 +282,10 @@ pub fn layer_sensitivity(p: &WidgetProps) -> Html {
                 ("ppl", fmt(table.baseline_ppl, 4).into()),
             ]) }</p>
             <div class="controls">
-                <Select id={format!("{}-sort", p.dom)} label={tr.t("widget-sort")}
-                        options={vec![("order".to_string(), tr.t("widget-sort-order")), ("kl".to_string(), tr.t("widget-sort-kl"))]}
-                        value={if *by_kl { "kl" } else { "order" }.to_string()} onchange={on_sort} />
+                { select(SelectProps { id: format!("{}-sort", p.dom), label: tr.t("widget-sort"), options: vec![("order".to_string(), tr.t("widget-sort-order")), ("kl".to_string(), tr.t("widget-sort-kl"))], value: if *by_kl { "kl" } else { "order" }.to_string(), onchange: on_sort }) }
             </div>
             { status(summary.unwrap_or_default(), false) }
-            <BarChart caption={tr.ta("widget-sensitivity-caption", &[("what", what.into())])} alt={tr.t("widget-sensitivity-alt")}
-                series={vec![tr.t("widget-kl")]}
-                bars={rows.iter().map(|r| Bar { label: r.label.clone(), values: vec![r.kl] }).collect::<Vec<_>>()}
-                notes={rows.iter().map(|r| fmt(r.kl, 3)).collect::<Vec<_>>()}
-                table={measured_table(&tr, &bitsmith_curriculum::MeasuredTable { rows, ..table.clone() })} />
+            { bar_chart(&tr, BarProps { max: None, caption: tr.ta("widget-sensitivity-caption", &[("what", what.into())]), alt: tr.t("widget-sensitivity-alt"), series: vec![tr.t("widget-kl")], bars: rows.iter().map(|r| Bar { label: r.label.clone(), values: vec![r.kl] }).collect::<Vec<_>>(), notes: rows.iter().map(|r| fmt(r.kl, 3)).collect::<Vec<_>>(), table: measured_table(&tr, &bitsmith_curriculum::MeasuredTable { rows, ..table.clone() }) }) }
         </>
     }
 }

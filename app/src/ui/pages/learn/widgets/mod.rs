@@ -128,9 +128,8 @@ pub fn error_line(tr: &crate::ui::Tr, r: &Option<Result<Rc<LearnReply>, String>>
 // ---------------------------------------------------------------------------------------------
 // Controls
 
-#[derive(Properties, PartialEq)]
 pub struct SliderProps {
-    pub id: AttrValue,
+    pub id: String,
     pub label: String,
     pub min: f64,
     pub max: f64,
@@ -141,8 +140,7 @@ pub struct SliderProps {
     pub onchange: Callback<f64>,
 }
 
-#[function_component(Slider)]
-pub fn slider(p: &SliderProps) -> Html {
+pub fn slider(p: SliderProps) -> Html {
     let cb = p.onchange.clone();
     let oninput = Callback::from(move |e: InputEvent| {
         if let Ok(v) = e
@@ -165,9 +163,8 @@ pub fn slider(p: &SliderProps) -> Html {
     }
 }
 
-#[derive(Properties, PartialEq)]
 pub struct SelectProps {
-    pub id: AttrValue,
+    pub id: String,
     pub label: String,
     /// (value, text)
     pub options: Vec<(String, String)>,
@@ -175,8 +172,7 @@ pub struct SelectProps {
     pub onchange: Callback<String>,
 }
 
-#[function_component(Select)]
-pub fn select(p: &SelectProps) -> Html {
+pub fn select(p: SelectProps) -> Html {
     let cb = p.onchange.clone();
     let onchange = Callback::from(move |e: Event| {
         cb.emit(e.target_unchecked_into::<HtmlSelectElement>().value())
@@ -193,25 +189,21 @@ pub fn select(p: &SelectProps) -> Html {
     }
 }
 
-#[derive(Properties, PartialEq)]
 pub struct CheckProps {
-    pub id: AttrValue,
+    pub id: String,
     pub label: String,
     pub checked: bool,
     pub onchange: Callback<bool>,
-    #[prop_or_default]
-    pub disabled: bool,
 }
 
-#[function_component(Check)]
-pub fn check(p: &CheckProps) -> Html {
+pub fn check(p: CheckProps) -> Html {
     let cb = p.onchange.clone();
     let onchange = Callback::from(move |e: Event| {
         cb.emit(e.target_unchecked_into::<HtmlInputElement>().checked())
     });
     html! {
         <div class="field radio">
-            <input type="checkbox" id={p.id.clone()} checked={p.checked} disabled={p.disabled} {onchange} />
+            <input type="checkbox" id={p.id.clone()} checked={p.checked} {onchange} />
             <label for={p.id.clone()}>{ &p.label }</label>
         </div>
     }

@@ -4,10 +4,13 @@ use bitsmith_curriculum::{QuantMethod, WeightSlice, Widget};
 use bitsmith_engine::GgmlType;
 use yew::prelude::*;
 
-use super::{Check, Select, Slider, WidgetProps, error_line, or_noop, setter, status, use_learn};
+use super::{
+    CheckProps, SelectProps, SliderProps, WidgetProps, check, error_line, or_noop, select, setter,
+    slider, status, use_learn,
+};
 use crate::protocol::learn::{LearnCall, LearnReply};
 use crate::ui::pages::learn::chart::{
-    Bar, BarChart, HistChart, LineChart, Series, TableProps, fmt,
+    Bar, BarProps, HistProps, LineProps, Series, TableProps, bar_chart, fmt, hist_chart, line_chart,
 };
 use crate::ui::{Tr, use_tr};
 
@@ -150,41 +153,29 @@ pub fn quantize_matrix(p: &WidgetProps) -> Html {
         <>
             { slice_line(&tr, &slice) }
             <div class="controls">
-                <Select id={format!("{dom}-method")} label={tr.t("widget-method")} options={methods}
-                        value={(*method).clone()} onchange={setter(&method)} />
+                { select(SelectProps { id: format!("{dom}-method"), label: tr.t("widget-method"), options: methods, value: (*method).clone(), onchange: setter(&method) }) }
                 if rtn {
-                    <Slider id={format!("{dom}-bits")} label={tr.t("widget-bits")} min={1.0} max={8.0} step={1.0}
-                            value={f64::from(*bits)} valuetext={tr.ta("widget-bits-value", &[("bits", (*bits).into())])}
-                            onchange={{ let b = bits.clone(); Callback::from(move |v: f64| b.set(v as u8)) }} />
-                    <Select id={format!("{dom}-group")} label={tr.t("widget-group")}
-                            options={groups_for(slice.cols).into_iter().map(|g| (g.to_string(), g.to_string())).collect::<Vec<_>>()}
-                            value={group.to_string()}
-                            onchange={{ let g = group.clone(); Callback::from(move |v: String| g.set(v.parse().unwrap_or(32))) }} />
-                    <Check id={format!("{dom}-sym")} label={tr.t("widget-symmetric")} checked={*sym} onchange={setter(&sym)} />
+                    { slider(SliderProps { id: format!("{dom}-bits"), label: tr.t("widget-bits"), min: 1.0, max: 8.0, step: 1.0, value: f64::from(*bits), valuetext: tr.ta("widget-bits-value", &[("bits", (*bits).into())]), onchange: { let b = bits.clone(); Callback::from(move |v: f64| b.set(v as u8)) } }) }
+                    { select(SelectProps { id: format!("{dom}-group"), label: tr.t("widget-group"), options: groups_for(slice.cols).into_iter().map(|g| (g.to_string(), g.to_string())).collect::<Vec<_>>(), value: group.to_string(), onchange: { let g = group.clone(); Callback::from(move |v: String| g.set(v.parse().unwrap_or(32))) } }) }
+                    { check(CheckProps { id: format!("{dom}-sym"), label: tr.t("widget-symmetric"), checked: *sym, onchange: setter(&sym) }) }
                 }
                 if slice.importance_file.is_some() {
-                    <Check id={format!("{dom}-imp")} label={tr.t("widget-use-importance")} checked={*imp} onchange={setter(&imp)} />
+                    { check(CheckProps { id: format!("{dom}-imp"), label: tr.t("widget-use-importance"), checked: *imp, onchange: setter(&imp) }) }
                 }
             </div>
             { status(summary.unwrap_or_default(), c.busy) }
             { error_line(&tr, &c.result) }
             if let Some(s) = stats {
                 <dl class="metrics">
-                    <div><dt>{ tr.t("widget-bpw") }</dt><dd>{ fmt(s.bits_per_weight, 4) }</dd></div>
-                    <div><dt>{ tr.t("widget-rel-error") }</dt><dd>{ pct(s.rel_rmse) }</dd></div>
-                    <div><dt>{ tr.t("widget-snr") }</dt><dd>{ format!("{} dB", fmt(s.snr_db, 3)) }</dd></div>
-                    <div><dt>{ tr.t("widget-max-error") }</dt><dd>{ fmt(s.max_abs_err, 3) }</dd></div>
+                    <div><dt>{ tr.t("widget-bpw") }</dt><dd><bdi>{ fmt(s.bits_per_weight, 4) }</bdi></dd></div>
+                    <div><dt>{ tr.t("widget-rel-error") }</dt><dd><bdi>{ pct(s.rel_rmse) }</bdi></dd></div>
+                    <div><dt>{ tr.t("widget-snr") }</dt><dd><bdi>{ format!("{} dB", fmt(s.snr_db, 3)) }</bdi></dd></div>
+                    <div><dt>{ tr.t("widget-max-error") }</dt><dd><bdi>{ fmt(s.max_abs_err, 3) }</bdi></dd></div>
                     if let Some(w) = s.weighted_rel {
-                        <div><dt>{ tr.t("widget-weighted-error") }</dt><dd>{ pct(w) }</dd></div>
+                        <div><dt>{ tr.t("widget-weighted-error") }</dt><dd><bdi>{ pct(w) }</bdi></dd></div>
                     }
                 </dl>
-                <HistChart
-                    caption={tr.ta("widget-hist-caption", &[("values", s.values.into())])}
-                    alt={tr.t("widget-hist-alt")}
-                    x_label={tr.t("widget-weight-value")}
-                    lo={f64::from(s.original.lo)} hi={f64::from(s.original.hi)}
-                    series={vec![(tr.t("widget-original"), s.original.counts.clone()), (tr.t("widget-reconstructed"), s.reconstructed.counts.clone())]}
-                    table={hist_table(&tr, &s.original, &s.reconstructed)} />
+                { hist_chart(&tr, HistProps { caption: tr.ta("widget-hist-caption", &[("values", s.values.into())]), alt: tr.t("widget-hist-alt"), x_label: tr.t("widget-weight-value"), lo: f64::from(s.original.lo), hi: f64::from(s.original.hi), series: vec![(tr.t("widget-original"), s.original.counts.clone()), (tr.t("widget-reconstructed"), s.reconstructed.counts.clone())], table: hist_table(&tr, &s.original, &s.reconstructed) }) }
             }
         </>
     }
@@ -283,32 +274,19 @@ pub fn error_vs_bits(p: &WidgetProps) -> Html {
         <>
             { slice_line(&tr, &slice) }
             <div class="controls">
-                <Select id={format!("{dom}-group")} label={tr.t("widget-group")}
-                        options={groups_for(slice.cols).into_iter().map(|g| (g.to_string(), g.to_string())).collect::<Vec<_>>()}
-                        value={group.to_string()}
-                        onchange={{ let g = group.clone(); Callback::from(move |v: String| g.set(v.parse().unwrap_or(32))) }} />
-                <Check id={format!("{dom}-sym")} label={tr.t("widget-symmetric")} checked={*sym} onchange={setter(&sym)} />
+                { select(SelectProps { id: format!("{dom}-group"), label: tr.t("widget-group"), options: groups_for(slice.cols).into_iter().map(|g| (g.to_string(), g.to_string())).collect::<Vec<_>>(), value: group.to_string(), onchange: { let g = group.clone(); Callback::from(move |v: String| g.set(v.parse().unwrap_or(32))) } }) }
+                { check(CheckProps { id: format!("{dom}-sym"), label: tr.t("widget-symmetric"), checked: *sym, onchange: setter(&sym) }) }
             </div>
             { status(summary.unwrap_or_default(), c.busy) }
             { error_line(&tr, &c.result) }
             if !points.is_empty() {
-                <LineChart
-                    caption={tr.ta("widget-curve-caption", &[("group", (*group).into()), ("kind", kind.clone().into())])}
-                    alt={tr.t("widget-curve-alt")}
-                    x_label={tr.t("widget-bpw")} y_label={tr.t("widget-rel-error-pct")}
-                    series={vec![Series { name: slice.id.clone(), points: points.iter().map(|q| (q.bits_per_weight, q.rel_rmse * 100.0)).collect(), markers: true }]}
-                    table={TableProps {
+                { line_chart(&tr, LineProps { marks: vec![], caption: tr.ta("widget-curve-caption", &[("group", (*group).into()), ("kind", kind.clone().into())]), alt: tr.t("widget-curve-alt"), x_label: tr.t("widget-bpw"), y_label: tr.t("widget-rel-error-pct"), series: vec![Series { name: slice.id.clone(), points: points.iter().map(|q| (q.bits_per_weight, q.rel_rmse * 100.0)).collect(), markers: true }], table: TableProps {
                         headers: vec![tr.t("widget-bits"), tr.t("widget-bpw"), tr.t("widget-rel-error"), tr.t("widget-snr")],
                         rows: points.iter().map(|q| vec![q.bits.to_string(), fmt(q.bits_per_weight, 4), pct(q.rel_rmse), format!("{} dB", fmt(q.snr_db, 3))]).collect(),
-                    }} />
+                    } }) }
             }
             { for curves.iter().map(|t| html! {
-                <LineChart
-                    caption={tr.ta("widget-model-curve-caption", &[("model", t.model.clone().into()), ("setting", t.setting.clone().into()), ("text", t.text.clone().into())])}
-                    alt={tr.t("widget-model-curve-alt")}
-                    x_label={tr.t("widget-bpw")} y_label={tr.t("widget-kl")}
-                    series={vec![Series { name: t.setting.clone(), points: t.rows.iter().filter_map(|r| r.bpw.map(|b| (b, r.kl))).collect(), markers: true }]}
-                    table={measured_table(&tr, t)} />
+                { line_chart(&tr, LineProps { marks: vec![], caption: tr.ta("widget-model-curve-caption", &[("model", t.model.clone().into()), ("setting", t.setting.clone().into()), ("text", t.text.clone().into())]), alt: tr.t("widget-model-curve-alt"), x_label: tr.t("widget-bpw"), y_label: tr.t("widget-kl"), series: vec![Series { name: t.setting.clone(), points: t.rows.iter().filter_map(|r| r.bpw.map(|b| (b, r.kl))).collect(), markers: true }], table: measured_table(&tr, t) }) }
             }) }
         </>
     }
@@ -410,15 +388,9 @@ pub fn block_format(p: &WidgetProps) -> Html {
         <>
             { slice_line(&tr, &slice) }
             <div class="controls">
-                <Select id={format!("{dom}-type")} label={tr.t("widget-type")}
-                        options={types_for(slice.cols).into_iter().map(|t| (t.to_string(), t.to_string())).collect::<Vec<_>>()}
-                        value={(*ty).clone()} onchange={on_type} />
-                <Slider id={format!("{dom}-row")} label={tr.t("widget-row")} min={0.0} max={f64::from(slice.rows - 1)} step={1.0}
-                        value={f64::from(*row)} valuetext={tr.ta("widget-row-value", &[("row", (*row).into()), ("rows", slice.rows.into())])}
-                        onchange={{ let r = row.clone(); Callback::from(move |v: f64| r.set(v as u32)) }} />
-                <Slider id={format!("{dom}-block")} label={tr.t("widget-block")} min={0.0} max={f64::from(blocks - 1)} step={1.0}
-                        value={f64::from((*block).min(blocks - 1))} valuetext={tr.ta("widget-block-value", &[("block", (*block).into()), ("blocks", blocks.into())])}
-                        onchange={{ let b = block.clone(); Callback::from(move |v: f64| b.set(v as u32)) }} />
+                { select(SelectProps { id: format!("{dom}-type"), label: tr.t("widget-type"), options: types_for(slice.cols).into_iter().map(|t| (t.to_string(), t.to_string())).collect::<Vec<_>>(), value: (*ty).clone(), onchange: on_type }) }
+                { slider(SliderProps { id: format!("{dom}-row"), label: tr.t("widget-row"), min: 0.0, max: f64::from(slice.rows - 1), step: 1.0, value: f64::from(*row), valuetext: tr.ta("widget-row-value", &[("row", (*row + 1).into()), ("rows", slice.rows.into())]), onchange: { let r = row.clone(); Callback::from(move |v: f64| r.set(v as u32)) } }) }
+                { slider(SliderProps { id: format!("{dom}-block"), label: tr.t("widget-block"), min: 0.0, max: f64::from(blocks - 1), step: 1.0, value: f64::from((*block).min(blocks - 1)), valuetext: tr.ta("widget-block-value", &[("block", ((*block).min(blocks - 1) + 1).into()), ("blocks", blocks.into())]), onchange: { let b = block.clone(); Callback::from(move |v: f64| b.set(v as u32)) } }) }
             </div>
             { status(summary.unwrap_or_default(), c.busy) }
             { error_line(&tr, &c.result) }
@@ -442,18 +414,13 @@ pub fn block_format(p: &WidgetProps) -> Html {
                         }) }</tbody>
                     </table>
                 </div>
-                <LineChart
-                    caption={tr.t("widget-block-chart-caption")}
-                    alt={tr.t("widget-block-chart-alt")}
-                    x_label={tr.t("widget-index")} y_label={tr.t("widget-weight-value")}
-                    series={vec![
+                { line_chart(&tr, LineProps { marks: vec![], caption: tr.t("widget-block-chart-caption"), alt: tr.t("widget-block-chart-alt"), x_label: tr.t("widget-index"), y_label: tr.t("widget-weight-value"), series: vec![
                         Series { name: tr.t("widget-original"), points: v.original.iter().enumerate().map(|(i, &x)| (i as f64, f64::from(x))).collect(), markers: v.original.len() <= 64 },
                         Series { name: tr.t("widget-reconstructed"), points: v.decoded.iter().enumerate().map(|(i, &x)| (i as f64, f64::from(x))).collect(), markers: v.decoded.len() <= 64 },
-                    ]}
-                    table={TableProps {
+                    ], table: TableProps {
                         headers: vec![tr.t("widget-index"), tr.t("widget-original"), tr.t("widget-reconstructed")],
                         rows: v.original.iter().zip(&v.decoded).enumerate().map(|(i, (a, b))| vec![i.to_string(), fmt(f64::from(*a), 4), fmt(f64::from(*b), 4)]).collect(),
-                    }} />
+                    } }) }
             }
         </>
     }
@@ -468,8 +435,6 @@ pub fn compare_bars(
     bars: Vec<(String, f64)>,
 ) -> Html {
     html! {
-        <BarChart caption={caption} alt={alt} series={vec![header.clone()]}
-            bars={bars.iter().map(|(l, v)| Bar { label: l.clone(), values: vec![*v] }).collect::<Vec<_>>()}
-            table={TableProps { headers: vec![tr.t("widget-setting"), header], rows: bars.iter().map(|(l, v)| vec![l.clone(), fmt(*v, 4)]).collect() }} />
+        { bar_chart(tr, BarProps { notes: vec![], max: None, caption, alt, series: vec![header.clone()], bars: bars.iter().map(|(l, v)| Bar { label: l.clone(), values: vec![*v] }).collect::<Vec<_>>(), table: TableProps { headers: vec![tr.t("widget-setting"), header], rows: bars.iter().map(|(l, v)| vec![l.clone(), fmt(*v, 4)]).collect() } }) }
     }
 }

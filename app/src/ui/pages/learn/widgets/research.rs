@@ -5,9 +5,11 @@ use bitsmith_curriculum::Widget;
 use yew::prelude::*;
 
 use super::quant::compare_bars;
-use super::{Select, Slider, WidgetProps, error_line, or_noop, status, use_learn};
+use super::{
+    SelectProps, SliderProps, WidgetProps, error_line, or_noop, select, slider, status, use_learn,
+};
 use crate::protocol::learn::{LearnCall, LearnReply};
-use crate::ui::pages::learn::chart::{LineChart, Series, TableProps, fmt};
+use crate::ui::pages::learn::chart::{LineProps, Series, TableProps, fmt, line_chart};
 use crate::ui::use_tr;
 
 #[function_component(Spiking)]
@@ -57,31 +59,21 @@ pub fn spiking(p: &WidgetProps) -> Html {
     html! {
         <>
             <div class="controls">
-                <Slider id={format!("{dom}-input")} label={tr.t("widget-input")} min={0.0} max={0.3} step={0.005} value={*input}
-                        valuetext={tr.ta("widget-input-value", &[("input", fmt(*input, 3).into())])}
-                        onchange={{ let s = input.clone(); Callback::from(move |v| s.set(v)) }} />
-                <Slider id={format!("{dom}-tau")} label={tr.t("widget-tau")} min={2.0} max={100.0} step={1.0} value={*tau}
-                        valuetext={tr.ta("widget-ms-value", &[("ms", fmt(*tau, 3).into())])}
-                        onchange={{ let s = tau.clone(); Callback::from(move |v| s.set(v)) }} />
-                <Slider id={format!("{dom}-thr")} label={tr.t("widget-threshold")} min={0.1} max={3.0} step={0.05} value={*thr}
-                        valuetext={fmt(*thr, 3)}
-                        onchange={{ let s = thr.clone(); Callback::from(move |v| s.set(v)) }} />
+                { slider(SliderProps { id: format!("{dom}-input"), label: tr.t("widget-input"), min: 0.0, max: 0.3, step: 0.005, value: *input, valuetext: tr.ta("widget-input-value", &[("input", fmt(*input, 3).into())]), onchange: { let s = input.clone(); Callback::from(move |v| s.set(v)) } }) }
+                { slider(SliderProps { id: format!("{dom}-tau"), label: tr.t("widget-tau"), min: 2.0, max: 100.0, step: 1.0, value: *tau, valuetext: tr.ta("widget-ms-value", &[("ms", fmt(*tau, 3).into())]), onchange: { let s = tau.clone(); Callback::from(move |v| s.set(v)) } }) }
+                { slider(SliderProps { id: format!("{dom}-thr"), label: tr.t("widget-threshold"), min: 0.1, max: 3.0, step: 0.05, value: *thr, valuetext: fmt(*thr, 3), onchange: { let s = thr.clone(); Callback::from(move |v| s.set(v)) } }) }
             </div>
             { status(summary.unwrap_or_default(), c.busy) }
             { error_line(&tr, &c.result) }
             if let Some(t) = trace {
-                <LineChart caption={tr.t("widget-spikes-caption")} alt={tr.t("widget-spikes-alt")}
-                    x_label={tr.t("widget-time-ms")} y_label={tr.t("widget-potential")}
-                    marks={t.spikes.iter().map(|&s| f64::from(s)).collect::<Vec<_>>()}
-                    series={vec![Series { name: tr.t("widget-potential"), points: t.potential.iter().enumerate().map(|(i, &v)| (i as f64, f64::from(v))).collect(), markers: false }]}
-                    table={TableProps {
+                { line_chart(&tr, LineProps { caption: tr.t("widget-spikes-caption"), alt: tr.t("widget-spikes-alt"), x_label: tr.t("widget-time-ms"), y_label: tr.t("widget-potential"), marks: t.spikes.iter().map(|&s| f64::from(s)).collect::<Vec<_>>(), series: vec![Series { name: tr.t("widget-potential"), points: t.potential.iter().enumerate().map(|(i, &v)| (i as f64, f64::from(v))).collect(), markers: false }], table: TableProps {
                         headers: vec![tr.t("widget-time-ms"), tr.t("widget-potential"), tr.t("widget-spike")],
                         // Every 5 ms and every spike: the trace's shape without 1000 rows.
                         rows: t.potential.iter().enumerate()
                             .filter(|(i, _)| i % 5 == 0 || t.spikes.contains(&(*i as u32)))
                             .map(|(i, v)| vec![i.to_string(), fmt(f64::from(*v), 3), if t.spikes.contains(&(i as u32)) { "●".into() } else { String::new() }])
                             .collect(),
-                    }} />
+                    } }) }
             }
         </>
     }
@@ -165,16 +157,9 @@ pub fn annealing(p: &WidgetProps) -> Html {
     html! {
         <>
             <div class="controls">
-                <Slider id={format!("{dom}-count")} label={tr.t("widget-count")} min={2.0} max={f64::from(limit.max(2))} step={1.0}
-                        value={f64::from(*count)} valuetext={tr.ta("widget-weights-count", &[("count", (*count).into())])}
-                        onchange={{ let s = count.clone(); Callback::from(move |v: f64| s.set(v as u32)) }} />
-                <Slider id={format!("{dom}-bits")} label={tr.t("widget-bits")} min={2.0} max={4.0} step={1.0}
-                        value={f64::from(*bits)} valuetext={tr.ta("widget-bits-value", &[("bits", (*bits).into())])}
-                        onchange={{ let s = bits.clone(); Callback::from(move |v: f64| s.set(v as u8)) }} />
-                <Select id={format!("{dom}-sweeps")} label={tr.t("widget-sweeps")}
-                        options={[10u32, 100, 500, 2000, 10000].iter().map(|s| (s.to_string(), s.to_string())).collect::<Vec<_>>()}
-                        value={sweeps.to_string()}
-                        onchange={{ let s = sweeps.clone(); Callback::from(move |v: String| s.set(v.parse().unwrap_or(2000))) }} />
+                { slider(SliderProps { id: format!("{dom}-count"), label: tr.t("widget-count"), min: 2.0, max: f64::from(limit.max(2)), step: 1.0, value: f64::from(*count), valuetext: tr.ta("widget-weights-count", &[("count", (*count).into())]), onchange: { let s = count.clone(); Callback::from(move |v: f64| s.set(v as u32)) } }) }
+                { slider(SliderProps { id: format!("{dom}-bits"), label: tr.t("widget-bits"), min: 2.0, max: 4.0, step: 1.0, value: f64::from(*bits), valuetext: tr.ta("widget-bits-value", &[("bits", (*bits).into())]), onchange: { let s = bits.clone(); Callback::from(move |v: f64| s.set(v as u8)) } }) }
+                { select(SelectProps { id: format!("{dom}-sweeps"), label: tr.t("widget-sweeps"), options: [10u32, 100, 500, 2000, 10000].iter().map(|s| (s.to_string(), s.to_string())).collect::<Vec<_>>(), value: sweeps.to_string(), onchange: { let s = sweeps.clone(); Callback::from(move |v: String| s.set(v.parse().unwrap_or(2000))) } }) }
                 <div class="button-row">
                     <button type="button" class="button" onclick={{ let s = seed.clone(); Callback::from(move |_| s.set(s.wrapping_add(1))) }}>
                         { tr.t("widget-reseed") }
