@@ -280,9 +280,13 @@ pub fn planner_page() -> Html {
         });
     }
 
-    // The form goes to the URL (replaceState: editing does not pile up history entries).
+    // The form goes to the URL once the user changes something (replaceState: editing does not
+    // pile up history entries; an untouched page keeps the address it was opened with).
+    let first = use_mut_ref(|| true);
     use_effect_with((*form).clone(), move |f| {
-        if let Some(n) = navigator {
+        if !std::mem::replace(&mut *first.borrow_mut(), false)
+            && let Some(n) = navigator
+        {
             let _ = n.replace_with_query(&Route::Planner, f.to_pairs());
         }
     });
