@@ -26,7 +26,8 @@ pub(crate) enum Access {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Kernel {
     RmsNorm,
-    Matvec(GgmlType),
+    /// Weight type, and whether this is the 4-token (batch) variant or the 1-token (decode) one.
+    Matvec(GgmlType, bool),
     Rope,
     Softmax,
     Swiglu,
@@ -42,7 +43,7 @@ pub(crate) struct Compiled {
 const MATVEC: &str = include_str!("shaders/matvec.wgsl");
 
 /// Rows per matvec workgroup and tokens per workgroup (`ROWS`, `TOK` in matvec.wgsl).
-const MATVEC_ROWS: usize = 4;
+const MATVEC_ROWS: usize = 8;
 const MATVEC_TOK: usize = 4;
 
 /// The weight-decoding half of the matvec kernel for `ty`, if there is one.
@@ -64,7 +65,7 @@ impl Kernel {
     pub(crate) fn name(self) -> &'static str {
         match self {
             Kernel::RmsNorm => "rms_norm",
-            Kernel::Matvec(_) => "matvec",
+            Kernel::Matvec(..) => "matvec",
             Kernel::Rope => "rope",
             Kernel::Softmax => "softmax",
             Kernel::Swiglu => "swiglu",
@@ -75,9 +76,14 @@ impl Kernel {
     fn source(self) -> Cow<'static, str> {
         match self {
             Kernel::RmsNorm => include_str!("shaders/rms_norm.wgsl").into(),
-            Kernel::Matvec(ty) => {
+            Kernel::Matvec(ty, batch) => {
                 let dq = dequant_source(ty).expect("GpuWeight only exists for supported types");
-                format!("{MATVEC}\n{dq}").into()
+                let src = if batch {
+                    MATVEC.to_owned()
+                } else {
+                    MATVEC.replace("const TOK: u32 = 4u;", "const TOK: u32 = 1u;")
+                };
+                format!("{src}\n{dq}").into()
             }
             Kernel::Rope => include_str!("shaders/rope.wgsl").into(),
             Kernel::Softmax => include_str!("shaders/softmax.wgsl").into(),
@@ -91,7 +97,7 @@ impl Kernel {
         use Access::{Read as R, ReadWrite as W};
         match self {
             Kernel::RmsNorm => &[R, R, W],
-            Kernel::Matvec(_) => &[R, R, W, R],
+            Kernel::Matvec(..) => &[R, R, W, R],
             Kernel::Rope => &[W, R],
             Kernel::Softmax => &[W],
             Kernel::Swiglu => &[W, R],
@@ -262,9 +268,11 @@ impl Batch<'_> {
             u32_arg("offset", opts.bias.map_or(0, |b| b.off))?,
             0,
         ];
-        let gz = u32_arg("token tiles", n_tok.div_ceil(MATVEC_TOK))?;
+        let batch = n_tok > 1;
+        let tile = if batch { MATVEC_TOK } else { 1 };
+        let gz = u32_arg("token tiles", n_tok.div_ceil(tile))?;
         self.dispatch(
-            Kernel::Matvec(w.ty),
+            Kernel::Matvec(w.ty, batch),
             &[&w.buf, x.buf, y.buf, bias],
             &params,
             [gx, gy, gz],
@@ -421,7 +429,7 @@ impl Gpu {
         if let Some(c) = map.get(&kernel) {
             return Ok(c.clone());
         }
-        if let Kernel::Matvec(ty) = kernel
+        if let Kernel::Matvec(ty, _) = kernel
             && dequant_source(ty).is_none()
         {
             return Err(GpuError::Unsupported(ty));

@@ -27,6 +27,7 @@ async fn open() -> Gpu {
 #[wasm_bindgen_test]
 async fn rms_norm_matches_reference_in_the_browser() {
     let gpu = open().await;
+    web_sys_log(&format!("adapter: {:?}", gpu.report));
     for (n, rows) in [(576, 3), (257, 2), (4096, 1)] {
         let x = test_signal(n * rows, n as u32);
         let w = test_signal(n, 7);

@@ -3,14 +3,12 @@
 // x = d · (q - 8). Packed: qs as 4 words per block; d in the f16 section.
 // Scalar reference: bitsmith_engine::quant::legacy::dequantize_row_q4_0
 
-fn dequant_unit(row: u32, u: u32) -> array<vec4<f32>, 8> {
+fn unit_dot(row: u32, u: u32, xb: u32) -> f32 {
     let blk = row * (p.n_in / 32u) + u;
-    let d = d_at(blk);
-    var o: array<vec4<f32>, 8>;
+    var s = 0.0;
     for (var i = 0u; i < 4u; i = i + 1u) {
         let q = w[blk * 4u + i];
-        o[i] = (nibbles4(q, 0u) - 8.0) * d;
-        o[i + 4u] = (nibbles4(q, 4u) - 8.0) * d;
+        s = s + dot(nibbles4(q, 0u) - 8.0, x[xb + i]) + dot(nibbles4(q, 4u) - 8.0, x[xb + 4u + i]);
     }
-    return o;
+    return s * d_at(blk);
 }

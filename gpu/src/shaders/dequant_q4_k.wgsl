@@ -9,12 +9,10 @@ fn scale_byte(base: u32, j: u32) -> u32 {
     return (w[base + 1u + j / 4u] >> (8u * (j % 4u))) & 0xffu;
 }
 
-fn dequant_unit(row: u32, u: u32) -> array<vec4<f32>, 8> {
+fn unit_dot(row: u32, u: u32, xb: u32) -> f32 {
     let base = (row * (p.n_in / 256u) + u / 8u) * 36u;
     let c = u % 8u;
     let dd = w[base];
-    let d = f16_to_f32(dd & 0xffffu);
-    let dmin = f16_to_f32(dd >> 16u);
     var sc: u32;
     var mn: u32;
     if (c < 4u) {
@@ -24,13 +22,14 @@ fn dequant_unit(row: u32, u: u32) -> array<vec4<f32>, 8> {
         sc = (scale_byte(base, c + 4u) & 0xfu) | ((scale_byte(base, c - 4u) >> 6u) << 4u);
         mn = (scale_byte(base, c + 4u) >> 4u) | ((scale_byte(base, c) >> 6u) << 4u);
     }
-    let d1 = d * f32(sc);
-    let m1 = dmin * f32(mn);
     let qbase = base + 4u + 8u * (c / 2u);
     let shift = 4u * (c % 2u);
-    var o: array<vec4<f32>, 8>;
+    var qx = 0.0; // Σ q·x
+    var sx = 0.0; // Σ x, for the sub-block minimum
     for (var i = 0u; i < 8u; i = i + 1u) {
-        o[i] = nibbles4(w[qbase + i], shift) * d1 - m1;
+        let xv = x[xb + i];
+        qx = qx + dot(nibbles4(w[qbase + i], shift), xv);
+        sx = sx + dot(xv, vec4<f32>(1.0));
     }
-    return o;
+    return f16_to_f32(dd & 0xffffu) * f32(sc) * qx - f16_to_f32(dd >> 16u) * f32(mn) * sx;
 }

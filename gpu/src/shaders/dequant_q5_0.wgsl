@@ -3,18 +3,17 @@
 // Packed: qh then qs as 5 words per block; d in the f16 section.
 // Scalar reference: bitsmith_engine::quant::legacy::dequantize_row_q5_0
 
-fn dequant_unit(row: u32, u: u32) -> array<vec4<f32>, 8> {
+fn unit_dot(row: u32, u: u32, xb: u32) -> f32 {
     let blk = row * (p.n_in / 32u) + u;
-    let d = d_at(blk);
     let qh = w[blk * 5u];
     let sh = vec4<u32>(0u, 1u, 2u, 3u);
-    var o: array<vec4<f32>, 8>;
+    var s = 0.0;
     for (var i = 0u; i < 4u; i = i + 1u) {
         let q = w[blk * 5u + 1u + i];
-        let hi_lo = vec4<f32>(((vec4<u32>(qh >> (4u * i)) >> sh) & vec4<u32>(1u)) << vec4<u32>(4u));
-        let hi_hi = vec4<f32>(((vec4<u32>(qh >> (16u + 4u * i)) >> sh) & vec4<u32>(1u)) << vec4<u32>(4u));
-        o[i] = (nibbles4(q, 0u) + hi_lo - 16.0) * d;
-        o[i + 4u] = (nibbles4(q, 4u) + hi_hi - 16.0) * d;
+        let hl = vec4<f32>(((vec4<u32>(qh >> (4u * i)) >> sh) & vec4<u32>(1u)) << vec4<u32>(4u));
+        let hh = vec4<f32>(((vec4<u32>(qh >> (16u + 4u * i)) >> sh) & vec4<u32>(1u)) << vec4<u32>(4u));
+        s = s + dot(nibbles4(q, 0u) + hl - 16.0, x[xb + i]);
+        s = s + dot(nibbles4(q, 4u) + hh - 16.0, x[xb + 4u + i]);
     }
-    return o;
+    return s * d_at(blk);
 }

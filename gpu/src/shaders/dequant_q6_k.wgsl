@@ -5,29 +5,30 @@
 // ggml/src/ggml-quants.c). Packed: ql, qh, scales as 52 words per block; d in the f16 section.
 // Scalar reference: bitsmith_engine::quant::kquants::dequantize_row_q6_k
 
-fn dequant_unit(row: u32, u: u32) -> array<vec4<f32>, 8> {
+fn unit_dot(row: u32, u: u32, xb: u32) -> f32 {
     let blk = row * (p.n_in / 256u) + u / 8u;
     let base = blk * 52u;
     let c = u % 8u;
     let h = c / 4u;
     let k = c % 4u;
-    let d = d_at(blk);
     // Scales 8h + 2k and 8h + 2k + 1 sit in one word (2k is even).
     let sj = 8u * h + 2u * k;
     let sw = sbytes4(w[base + 48u + sj / 4u]);
-    let si = (sj % 4u);
-    let d_lo = d * sw[si];
-    let d_hi = d * sw[si + 1u];
     let ql_base = base + 16u * h + 8u * (k % 2u);
     let qh_base = base + 32u + 8u * h;
     let ql_shift = 4u * (k / 2u);
     let qh_shift = 2u * k;
-    var o: array<vec4<f32>, 8>;
+    var s_lo = 0.0; // elements 0..16 of the unit (first scale)
+    var s_hi = 0.0; // elements 16..32 (second scale)
     for (var i = 0u; i < 8u; i = i + 1u) {
         let lo = (bytes4(w[ql_base + i]) >> vec4<u32>(ql_shift)) & vec4<u32>(0xfu);
         let hi = (bytes4(w[qh_base + i]) >> vec4<u32>(qh_shift)) & vec4<u32>(3u);
-        let q = vec4<f32>(lo | (hi << vec4<u32>(4u))) - 32.0;
-        o[i] = q * select(d_hi, d_lo, i < 4u);
+        let v = dot(vec4<f32>(lo | (hi << vec4<u32>(4u))) - 32.0, x[xb + i]);
+        if (i < 4u) {
+            s_lo = s_lo + v;
+        } else {
+            s_hi = s_hi + v;
+        }
     }
-    return o;
+    return d_at(blk) * (sw[sj % 4u] * s_lo + sw[sj % 4u + 1u] * s_hi);
 }

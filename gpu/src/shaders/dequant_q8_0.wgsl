@@ -2,12 +2,11 @@
 // x = d · q. Packed: the 32 qs as 8 words per block; d in the f16 section.
 // Scalar reference: bitsmith_engine::quant::legacy::dequantize_row_q8_0
 
-fn dequant_unit(row: u32, u: u32) -> array<vec4<f32>, 8> {
+fn unit_dot(row: u32, u: u32, xb: u32) -> f32 {
     let blk = row * (p.n_in / 32u) + u;
-    let d = d_at(blk);
-    var o: array<vec4<f32>, 8>;
+    var s = 0.0;
     for (var i = 0u; i < 8u; i = i + 1u) {
-        o[i] = sbytes4(w[blk * 8u + i]) * d;
+        s = s + dot(sbytes4(w[blk * 8u + i]), x[xb + i]);
     }
-    return o;
+    return s * d_at(blk);
 }

@@ -5,15 +5,18 @@
 // inference path, which quantizes the activations to Q8 first).
 //
 // The weight type is chosen by appending one `dequant_<type>.wgsl` to this file: it defines
-// `dequant_unit(row, u)`, which returns the 32 weights of unit `u` (elements 32u..32u+32) of
-// `row` as 8 vec4s, decoded from the packed u32 words in `w` (see gpu/src/weights.rs for the
-// layout: each block's bytes as stored, with a lone f16 scale that would break 4-byte alignment
-// moved to a second section starting at word `d_off`).
+// `unit_dot(row, u, xb)`, the dot product of the 32 weights of unit `u` (elements 32u..32u+32)
+// of `row`, decoded from the packed u32 words in `w`, with the 8 vec4s of activations at
+// `x[xb..]` (see gpu/src/weights.rs for the layout: each block's bytes as stored, with a lone
+// f16 scale that would break 4-byte alignment moved to a second section at word `d_off`).
+// Decoding straight into the dot product keeps everything in registers: returning the decoded
+// weights as an array was twice as slow on lavapipe, whose private arrays live in memory.
 //
 // Work split: a workgroup of 64 threads handles ROWS rows × TOK tokens; LANES threads share a
-// row, each taking every LANES-th unit, and a tree reduction in workgroup memory sums the
-// lanes. Each decoded unit is multiplied with all TOK tokens, so a batch (prompt processing)
-// decodes every weight once per TOK tokens rather than once per token.
+// row, each taking every LANES-th unit (neighbouring lanes read neighbouring blocks), and a
+// tree reduction in workgroup memory sums the lanes. TOK is 1 for decode and 4 for batches
+// (the Rust side compiles both variants): a 4-token tile re-reads each block from cache rather
+// than from memory.
 
 struct Params {
     n_in: u32,
@@ -39,9 +42,9 @@ const FLAG_BIAS: u32 = 2u;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<uniform> p: Params;
 
-const LANES: u32 = 16u;
-const ROWS: u32 = 4u;
-const TOK: u32 = 4u;
+const LANES: u32 = 8u;
+const ROWS: u32 = 8u;
+const TOK: u32 = 4u; // replaced by 1 in the decode variant (gpu/src/kernels.rs)
 const WG: u32 = 64u; // LANES * ROWS
 
 var<workgroup> red: array<f32, 256>; // TOK * WG
@@ -88,26 +91,34 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
     let lane = li % LANES;
     let row = (wg.x + wg.y * p.groups_x) * ROWS + li / LANES;
     let t0 = wg.z * TOK;
-    var acc: array<f32, TOK>;
+    // Four scalar accumulators rather than an array, for the same reason as unit_dot.
+    var a0 = 0.0;
+    var a1 = 0.0;
+    var a2 = 0.0;
+    var a3 = 0.0;
     if (row < p.n_out) {
         let units = p.n_in / 32u;
+        let xs = p.x_stride / 4u;
         for (var u = lane; u < units; u = u + LANES) {
-            let wv = dequant_unit(row, u);
-            for (var t = 0u; t < TOK; t = t + 1u) {
-                if (t0 + t < p.n_tok) {
-                    let xb = (p.x_off + (t0 + t) * p.x_stride + u * 32u) / 4u;
-                    var s = dot(wv[0], x[xb]) + dot(wv[1], x[xb + 1u]);
-                    s = s + dot(wv[2], x[xb + 2u]) + dot(wv[3], x[xb + 3u]);
-                    s = s + dot(wv[4], x[xb + 4u]) + dot(wv[5], x[xb + 5u]);
-                    s = s + dot(wv[6], x[xb + 6u]) + dot(wv[7], x[xb + 7u]);
-                    acc[t] = acc[t] + s;
+            let xb = (p.x_off + t0 * p.x_stride + u * 32u) / 4u;
+            a0 = a0 + unit_dot(row, u, xb);
+            if (TOK > 1u) {
+                if (t0 + 1u < p.n_tok) {
+                    a1 = a1 + unit_dot(row, u, xb + xs);
+                }
+                if (t0 + 2u < p.n_tok) {
+                    a2 = a2 + unit_dot(row, u, xb + 2u * xs);
+                }
+                if (t0 + 3u < p.n_tok) {
+                    a3 = a3 + unit_dot(row, u, xb + 3u * xs);
                 }
             }
         }
     }
-    for (var t = 0u; t < TOK; t = t + 1u) {
-        red[t * WG + li] = acc[t];
-    }
+    red[li] = a0;
+    red[WG + li] = a1;
+    red[2u * WG + li] = a2;
+    red[3u * WG + li] = a3;
     workgroupBarrier();
     for (var stride = LANES / 2u; stride > 0u; stride = stride / 2u) {
         if (lane < stride) {
