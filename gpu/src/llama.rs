@@ -63,12 +63,15 @@ pub struct GpuLlama {
 }
 
 /// Per-sequence state on the GPU: the f32 KV cache (one K and one V buffer per layer,
-/// `capacity` rows of `kv_dim` / `v_dim`, the same layout as the CPU's `KvCache`).
+/// `capacity` rows of `kv_dim` / `v_dim`, the same layout as the CPU's `KvCache`), and the
+/// activation buffers of the last pass, kept so that every decode step binds the very same
+/// buffers (and so reuses every bind group made for the first step).
 pub struct GpuContext {
     k: Vec<GpuBuffer>,
     v: Vec<GpuBuffer>,
     capacity: usize,
     len: usize,
+    scratch: Option<Scratch>,
 }
 
 impl GpuContext {
@@ -92,9 +95,10 @@ impl GpuContext {
     }
 }
 
-/// The activation buffers of one forward pass (pooled: a decode step gets the same ones back
-/// every token, so its bind groups are cached too).
+/// The activation buffers of a forward pass, for up to `tokens` tokens at once (from the pool).
+#[derive(Clone)]
 struct Scratch {
+    tokens: usize,
     x: GpuBuffer,
     xn: GpuBuffer,
     q: GpuBuffer,
@@ -102,6 +106,7 @@ struct Scratch {
     gate: GpuBuffer,
     up: GpuBuffer,
     table: GpuBuffer,
+    logits: GpuBuffer,
 }
 
 fn trimmed(dims: &[u64]) -> &[u64] {
@@ -257,6 +262,7 @@ impl GpuLlama {
             v: (0..self.hp.n_layer).map(|_| zeros(n_ctx * vd)).collect(),
             capacity: n_ctx,
             len: 0,
+            scratch: None,
         })
     }
 
@@ -274,8 +280,25 @@ impl GpuLlama {
         Ok(())
     }
 
-    fn scratch(&self, gpu: &Gpu, nt: usize, p0: usize) -> Scratch {
+    /// The context's activation buffers, made (or remade larger) for `nt` tokens, with the
+    /// RoPE table of positions `p0..p0 + nt` written.
+    fn scratch(&self, gpu: &Gpu, ctx: &mut GpuContext, nt: usize, p0: usize) -> Scratch {
         let hp = &self.hp;
+        let fits = ctx.scratch.as_ref().is_some_and(|s| s.tokens >= nt);
+        if !fits {
+            ctx.scratch = Some(Scratch {
+                tokens: nt,
+                x: gpu.scratch(nt * hp.n_embd),
+                xn: gpu.scratch(nt * hp.n_embd.max(hp.n_head * hp.head_dim_v)),
+                q: gpu.scratch(nt * hp.q_dim()),
+                att: gpu.scratch(nt * hp.n_head * hp.head_dim_v),
+                gate: gpu.scratch(nt * hp.n_ff),
+                up: gpu.scratch(nt * hp.n_ff),
+                table: gpu.scratch(nt * hp.n_rot),
+                logits: gpu.scratch(nt * hp.n_vocab),
+            });
+        }
+        let s = ctx.scratch.clone().expect("made above");
         let table = rope_cache(
             p0,
             nt,
@@ -284,15 +307,8 @@ impl GpuLlama {
             hp.rope_freq_scale,
             self.rope_freqs.as_deref(),
         );
-        Scratch {
-            x: gpu.scratch(nt * hp.n_embd),
-            xn: gpu.scratch(nt * hp.n_embd.max(hp.n_head * hp.head_dim_v)),
-            q: gpu.scratch(nt * hp.q_dim()),
-            att: gpu.scratch(nt * hp.n_head * hp.head_dim_v),
-            gate: gpu.scratch(nt * hp.n_ff),
-            up: gpu.scratch(nt * hp.n_ff),
-            table: gpu.upload(&table),
-        }
+        gpu.write(s.table.at(0), &table);
+        s
     }
 
     /// Records layer `li` for `nt` tokens at positions `p0..` on the hidden states in `s.x`.
@@ -376,7 +392,7 @@ impl GpuLlama {
         }
         let nt = x.len() / e;
         self.check_room(ctx, p0, nt)?;
-        let s = self.scratch(gpu, nt, p0);
+        let s = self.scratch(gpu, ctx, nt, p0);
         gpu.write(s.x.at(0), x);
         let mut b = gpu.batch();
         self.encode_layer(&mut b, ctx, li, &s, p0, nt)?;
@@ -411,7 +427,7 @@ impl GpuLlama {
         self.check_room(ctx, p0, nt)?;
         let e = hp.n_embd;
         let x = self.embed(tokens)?;
-        let s = self.scratch(gpu, nt, p0);
+        let s = self.scratch(gpu, ctx, nt, p0);
         gpu.write(s.x.at(0), &x);
         let mut b = gpu.batch();
         for li in 0..self.layers.len() {
@@ -429,7 +445,7 @@ impl GpuLlama {
             ctx.len = p0 + nt;
             return Ok(Vec::new());
         }
-        let logits = gpu.scratch(n_out * hp.n_vocab);
+        let logits = &s.logits;
         let at = rows.start * e;
         b.rms_norm(
             s.x.at(at),

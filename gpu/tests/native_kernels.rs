@@ -295,3 +295,14 @@ fn bad_inputs_are_typed_errors() {
         Err(GpuError::Input(_))
     ));
 }
+
+/// A small random model with every GPU weight type (and one with Qwen2's NEOX RoPE and Q/K/V
+/// biases): GPU logits against the CPU's, with no model file needed.
+#[test]
+fn synthetic_model_logits_match_cpu() {
+    let gpu = open();
+    for arch in ["llama", "qwen2"] {
+        let (d_f32, d_q8) = block_on(check_synth_forward(&gpu, &synth_model(arch, MIXED_TYPES)));
+        eprintln!("synthetic {arch}: vs f32 CPU {d_f32:.2e}, vs Q8 CPU {d_q8:.2e}");
+    }
+}

@@ -137,3 +137,16 @@ async fn batched_dispatches_reuse_buffers_in_the_browser() {
 fn web_sys_log(s: &str) {
     wasm_bindgen_test::console_log!("{s}");
 }
+
+/// The whole transformer in the browser: a small random model with every GPU weight type, and
+/// a Qwen2-style one (NEOX RoPE, Q/K/V biases), logits against the CPU's.
+#[wasm_bindgen_test]
+async fn synthetic_model_logits_match_cpu_in_the_browser() {
+    let gpu = open().await;
+    for arch in ["llama", "qwen2"] {
+        let (d_f32, d_q8) = check_synth_forward(&gpu, &synth_model(arch, MIXED_TYPES)).await;
+        web_sys_log(&format!(
+            "synthetic {arch}: vs f32 CPU {d_f32:.2e}, vs Q8 CPU {d_q8:.2e}"
+        ));
+    }
+}

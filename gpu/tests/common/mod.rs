@@ -160,3 +160,169 @@ pub async fn check_attention(gpu: &Gpu, shape: AttnShape, p0: usize, n_tok: usiz
     );
     d
 }
+
+/// A small random Llama-family model (256 wide, 2 layers, 4 query heads over 2 KV heads of 64,
+/// feed-forward 512, 320 tokens) with each matrix in its own type, written as two GGUF files:
+/// the quantized one and the same weights dequantized to F32.
+pub struct SynthModel {
+    pub quantized: Vec<u8>,
+    pub dequantized: Vec<u8>,
+}
+
+/// Matrix types of [`synth_model`]: token_embd, q, k, v, o, gate, up, down, output.
+pub type SynthTypes = [GgmlType; 9];
+
+/// Every GPU type somewhere in one model (rows of 256 and 512 fit the K-quants).
+pub const MIXED_TYPES: SynthTypes = [
+    GgmlType::Q8_0,
+    GgmlType::Q4_K,
+    GgmlType::Q6_K,
+    GgmlType::Q8_0,
+    GgmlType::Q4_0,
+    GgmlType::Q4_1,
+    GgmlType::Q5_0,
+    GgmlType::F16,
+    GgmlType::Q6_K,
+];
+
+/// `arch` is "llama" (RoPE NORM) or "qwen2" (RoPE NEOX, with Q/K/V biases).
+pub fn synth_model(arch: &str, types: SynthTypes) -> SynthModel {
+    use bitsmith_engine::gguf::{GgufValue, TensorInfo, write_gguf};
+    let (e, ff, n_head, n_kv, hd, n_layer, vocab) = (256usize, 512, 4, 2, 64, 2, 320);
+    let meta = |k: &str, v: GgufValue| (format!("{arch}.{k}"), v);
+    let metadata = vec![
+        (
+            "general.architecture".to_owned(),
+            GgufValue::String(arch.to_owned()),
+        ),
+        meta("embedding_length", GgufValue::U32(e as u32)),
+        meta("block_count", GgufValue::U32(n_layer as u32)),
+        meta("feed_forward_length", GgufValue::U32(ff as u32)),
+        meta("attention.head_count", GgufValue::U32(n_head as u32)),
+        meta("attention.head_count_kv", GgufValue::U32(n_kv as u32)),
+        meta("attention.layer_norm_rms_epsilon", GgufValue::F32(1e-5)),
+        meta("rope.freq_base", GgufValue::F32(10000.0)),
+        meta("context_length", GgufValue::U32(512)),
+    ];
+    // (name, ggml type, n_in, n_out (1 for vectors), scale, offset)
+    let mut specs: Vec<(String, GgmlType, usize, usize, f32, f32)> = vec![
+        ("token_embd.weight".into(), types[0], e, vocab, 0.5, 0.0),
+        ("output_norm.weight".into(), GgmlType::F32, e, 1, 0.1, 1.0),
+        ("output.weight".into(), types[8], e, vocab, 0.06, 0.0),
+    ];
+    for l in 0..n_layer {
+        let n = |s: &str| format!("blk.{l}.{s}");
+        specs.push((n("attn_norm.weight"), GgmlType::F32, e, 1, 0.1, 1.0));
+        specs.push((n("attn_q.weight"), types[1], e, n_head * hd, 0.1, 0.0));
+        specs.push((n("attn_k.weight"), types[2], e, n_kv * hd, 0.1, 0.0));
+        specs.push((n("attn_v.weight"), types[3], e, n_kv * hd, 0.06, 0.0));
+        specs.push((n("attn_output.weight"), types[4], n_head * hd, e, 0.06, 0.0));
+        if arch == "qwen2" {
+            specs.push((n("attn_q.bias"), GgmlType::F32, n_head * hd, 1, 0.5, 0.0));
+            specs.push((n("attn_k.bias"), GgmlType::F32, n_kv * hd, 1, 0.5, 0.0));
+            specs.push((n("attn_v.bias"), GgmlType::F32, n_kv * hd, 1, 0.5, 0.0));
+        }
+        specs.push((n("ffn_norm.weight"), GgmlType::F32, e, 1, 0.1, 1.0));
+        specs.push((n("ffn_gate.weight"), types[5], e, ff, 0.06, 0.0));
+        specs.push((n("ffn_up.weight"), types[6], e, ff, 0.06, 0.0));
+        specs.push((n("ffn_down.weight"), types[7], ff, e, 0.04, 0.0));
+    }
+    let mut q_data = vec![];
+    let mut f_data = vec![];
+    let mut infos = vec![];
+    for (i, (name, ty, n_in, n_out, scale, offset)) in specs.into_iter().enumerate() {
+        let w: Vec<f32> = test_signal(n_in * n_out, 1000 + i as u32)
+            .iter()
+            .map(|v| v * scale + offset)
+            .collect();
+        let q = quantized(ty, &w, n_in);
+        let mut f = vec![0f32; w.len()];
+        quant::dequantize_row(ty, &q, &mut f).unwrap();
+        let dims = if n_out == 1 {
+            vec![n_in as u64]
+        } else {
+            vec![n_in as u64, n_out as u64]
+        };
+        infos.push((name, dims, ty));
+        q_data.push(q);
+        f_data.push(f.iter().flat_map(|v| v.to_le_bytes()).collect::<Vec<u8>>());
+    }
+    let info = |(name, dims, ty): &(String, Vec<u64>, GgmlType), as_f32: bool| TensorInfo {
+        name: name.clone(),
+        dims: dims.clone(),
+        ggml_type: if as_f32 { GgmlType::F32 } else { *ty },
+        offset: 0,
+    };
+    let quantized_file = write_gguf(
+        metadata.clone(),
+        infos
+            .iter()
+            .zip(&q_data)
+            .map(|(i, d)| (info(i, false), d.as_slice()))
+            .collect(),
+    )
+    .unwrap();
+    let dequantized_file = write_gguf(
+        metadata,
+        infos
+            .iter()
+            .zip(&f_data)
+            .map(|(i, d)| (info(i, true), d.as_slice()))
+            .collect(),
+    )
+    .unwrap();
+    SynthModel {
+        quantized: quantized_file,
+        dequantized: dequantized_file,
+    }
+}
+
+/// Logits of the GPU forward pass on `m.quantized` (a 6-token prompt as one batch, then 3
+/// decode tokens) against the CPU on `m.dequantized` (the same function in f32) and on
+/// `m.quantized` (the CPU's Q8-activation path). Returns the row-relative distances (GPU vs
+/// f32 CPU, GPU vs Q8 CPU) after asserting the first within 1e-4 (as the SmolLM2 checks) and
+/// the second within 0.1 (the CPU's own 8-bit activation error).
+pub async fn check_synth_forward(gpu: &Gpu, m: &SynthModel) -> (f32, f32) {
+    use bitsmith_engine::gguf::GgufFile;
+    use bitsmith_engine::infer::{Backend, Model, Outputs, shared};
+    use bitsmith_gpu::llama::GpuLlama;
+    let qb = shared(m.quantized.clone());
+    let qf = GgufFile::parse((*qb).as_ref()).unwrap();
+    let fb = shared(m.dequantized.clone());
+    let ff = GgufFile::parse((*fb).as_ref()).unwrap();
+    let gl = GpuLlama::from_gguf(gpu, &qf, qb.clone()).unwrap();
+    let cpu_q = Model::from_gguf(&qf, qb, Backend::detect()).unwrap();
+    let cpu_f = Model::from_gguf(&ff, fb, Backend::detect()).unwrap();
+    let prompt = [1u32, 17, 300, 5, 99, 250];
+    let decode = [3u32, 318, 42];
+    let all: Vec<u32> = prompt.iter().chain(&decode).copied().collect();
+    let want = cpu_f
+        .forward(&mut cpu_f.new_context(32).unwrap(), &all, Outputs::All)
+        .unwrap();
+    let q8 = cpu_q
+        .forward(&mut cpu_q.new_context(32).unwrap(), &all, Outputs::All)
+        .unwrap();
+    let mut ctx = gl.new_context(gpu, 32).unwrap();
+    let mut got = gl
+        .forward(gpu, &mut ctx, &prompt, Outputs::All)
+        .await
+        .unwrap();
+    for &t in &decode {
+        got.extend(
+            gl.forward(gpu, &mut ctx, &[t], Outputs::Last)
+                .await
+                .unwrap(),
+        );
+    }
+    let n = cpu_f.n_vocab();
+    let rows = |a: &[f32], b: &[f32]| {
+        a.chunks(n)
+            .zip(b.chunks(n))
+            .map(|(x, y)| max_rel_diff(x, y))
+            .fold(0f32, f32::max)
+    };
+    let (d_f32, d_q8) = (rows(&got, &want), rows(&got, &q8));
+    assert!(d_f32 <= 1e-4, "GPU vs f32 CPU: {d_f32}");
+    assert!(d_q8 <= 0.1, "GPU vs Q8 CPU: {d_q8}");
+    (d_f32, d_q8)
+}
