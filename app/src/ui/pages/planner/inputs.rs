@@ -83,7 +83,7 @@ pub fn text_field(ctx: &Ctx, tr: &Tr, id: &'static str, hint: Option<String>) ->
     html! {
         <div class="field">
             <label for={id}>{ tr.t(label_key(id)) }</label>
-            <input {id} type="text" {inputmode} autocomplete="off" {value} {oninput}
+            <input {id} type="text" dir="auto" {inputmode} autocomplete="off" {value} {oninput}
                    aria-invalid={error.as_ref().map(|_| "true")}
                    aria-describedby={(!described.is_empty()).then(|| described.join(" "))} />
             if let Some(h) = hint {
@@ -200,7 +200,7 @@ pub fn inputs(ctx: &Ctx, tr: &Tr) -> Html {
             html! {
                 <div class="field">
                     <label for="plan-config">{ tr.t("planner-config") }</label>
-                    <textarea id="plan-config" rows="8" spellcheck="false" class="plan-config"
+                    <textarea id="plan-config" rows="8" spellcheck="false" dir="ltr" class="plan-config"
                               aria-describedby="plan-config-hint" value={f.cfg.clone()} {oninput} />
                     <p id="plan-config-hint" class="field-hint">{ tr.t("planner-config-hint") }</p>
                 </div>
@@ -308,10 +308,10 @@ pub fn inputs(ctx: &Ctx, tr: &Tr) -> Html {
         h.open(r#"p class="field-hint""#)
             .text(&tr.t("planner-d-source"))
             .text(" ")
-            .el(r#"span lang="en""#, &d.source)
+            .el(r#"bdi lang="en""#, &d.source)
             .close("p");
         if let Some(n) = &d.notes {
-            h.el(r#"p class="field-hint" lang="en""#, n);
+            h.el(r#"p class="field-hint" lang="en" dir="ltr""#, n);
         }
         html! { <>{ facts("device-facts", rows) }{ h.html() }</> }
     });

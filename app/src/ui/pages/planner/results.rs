@@ -55,7 +55,7 @@ fn write_row(h: &mut Raw, r: Row) {
         match c {
             Cell::Num(s) => h.el(r#"td class="num""#, &s),
             Cell::Text(s) => h.el("td", &s),
-            Cell::En(s) => h.el(r#"td class="formula" lang="en""#, &s),
+            Cell::En(s) => h.el(r#"td class="formula" lang="en" dir="ltr""#, &s),
             Cell::Verdict(f, s) => h
                 .open("td")
                 .el(&format!(r#"span class="{}""#, fit_class(f)), &s)
@@ -92,7 +92,7 @@ fn table(h: &mut Raw, id: &str, caption: &str, head: &[String], rows: Vec<Row>, 
 }
 
 fn list(h: &mut Raw, class: &str, items: &[String]) {
-    h.open(&format!(r#"ul class="{class}" lang="en""#));
+    h.open(&format!(r#"ul class="{class}" lang="en" dir="ltr""#));
     for i in items {
         h.el("li", i);
     }
@@ -286,7 +286,7 @@ pub fn results(ctx: &Ctx, tr: &Tr, error: Option<&str>, stale: bool) -> Html {
             <p role="status" class="plan-summary" data-testid="plan-summary">{ status }</p>
             if let Some(e) = error {
                 <p class="notice notice-error plan-error" role="alert" data-testid="plan-error">
-                    { tr.t("planner-error") }{ " " }<span lang="en">{ e }</span>
+                    { tr.t("planner-error") }{ " " }<bdi lang="en">{ e }</bdi>
                 </p>
             }
             { body }
@@ -385,6 +385,12 @@ fn chart(h: &mut Raw, tr: &Tr, v: &PlanView) {
         h.close("g");
     }
     let ux = x(usable);
+    // The label hangs off the line towards the middle of the chart, so it never leaves it.
+    let anchor = if ux > LABEL_W + BAR_W / 2.0 {
+        "end"
+    } else {
+        "start"
+    };
     h.open(&format!(
         r#"line class="usable-line" x1="{ux:.1}" x2="{ux:.1}" y1="2" y2="{:.1}""#,
         TOP + bars_h + 2.0
@@ -392,7 +398,7 @@ fn chart(h: &mut Raw, tr: &Tr, v: &PlanView) {
     .close("line")
     .el(
         &format!(
-            r#"text class="usable-label" x="{ux:.1}" y="{:.1}" text-anchor="middle""#,
+            r#"text class="usable-label" x="{ux:.1}" y="{:.1}" text-anchor="{anchor}""#,
             TOP + bars_h + 30.0
         ),
         &tr.ta("planner-chart-usable", &[("usable", &fmt::bytes(usable))]),
@@ -701,7 +707,7 @@ fn speed_section(tr: &Tr, ctx: &Ctx, v: &PlanView) -> Html {
             None,
         );
         if !c.notes.is_empty() {
-            list(&mut b, "plan-warnings", &c.notes);
+            list(&mut b, "plan-notes", &c.notes);
         }
     }
     let body = html! {
