@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { serve, launch, ready, controlled, axe } from "./harness.mjs";
+import { serve, launch, ready, controlled, axe, ROOT } from "./harness.mjs";
 import { MODEL, MODELS_DIR, skip, bitsmith, clean, sha256, idbCounts, manifests, openWorkbench, importModel } from "./workbench_helpers.mjs";
 
 let server;
@@ -167,5 +167,48 @@ test("the workbench fits a 360 px phone screen and passes axe in every theme and
     } finally {
       await b.close();
     }
+  }
+});
+
+test("a safetensors folder converts in the browser to the GGUF llama.cpp's converter writes; a dropped GGUF is imported", async () => {
+  // The engine's tiny HF fixture, without its expected output, in a folder named as the model
+  // was when llama.cpp's converter made expected.gguf (general.name "tiny llama").
+  const fixture = path.join(ROOT, "engine", "tests", "fixtures", "safetensors", "tiny_llama");
+  const folder = path.join(tmp, "tiny llama");
+  fs.mkdirSync(folder, { recursive: true });
+  for (const f of fs.readdirSync(fixture).filter((f) => f !== "expected.gguf")) {
+    fs.copyFileSync(path.join(fixture, f), path.join(folder, f));
+  }
+  const expected = path.join(fixture, "expected.gguf");
+  const b = await launch();
+  try {
+    const page = await b.page();
+    await openWorkbench(page, server.url);
+    await page.locator('[data-testid="wb-folder-input"]').setInputFiles(folder);
+    await page.waitForSelector('[data-testid="wb-status"]:has-text("is in the library")', { timeout: 120000 });
+    const [m] = await manifests(page);
+    assert.equal(m.name, "tiny llama");
+    const [dl] = await Promise.all([
+      page.waitForEvent("download", { timeout: 60000 }),
+      page.locator('button[aria-label^="Export"]').first().click(),
+    ]);
+    const saved = path.join(tmp, "converted.gguf");
+    await dl.saveAs(saved);
+    assert.equal(sha256(saved), sha256(expected), "conversion differs from llama.cpp's convert_hf_to_gguf.py");
+
+    // Drag and drop: the same GGUF dropped on the drop zone.
+    const bytes = [...fs.readFileSync(expected)];
+    await page.evaluate((bytes) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([new Uint8Array(bytes)], "dropped.gguf"));
+      const zone = document.querySelector('[data-testid="wb-drop"]');
+      zone.dispatchEvent(new DragEvent("dragover", { dataTransfer: dt, bubbles: true, cancelable: true }));
+      zone.dispatchEvent(new DragEvent("drop", { dataTransfer: dt, bubbles: true, cancelable: true }));
+    }, bytes);
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="wb-model-row"]').length === 2, null, { timeout: 60000 });
+    const names = (await manifests(page)).map((x) => x.file_name).sort();
+    assert.deepEqual(names, ["dropped.gguf", "tiny-llama-F16.gguf"].sort());
+  } finally {
+    await b.close();
   }
 });

@@ -567,17 +567,22 @@ impl Fit {
     /// `memory`: `navigator.deviceMemory` in bytes (Chromium rounds it down to at most 8 GiB);
     /// `free_storage`: quota minus usage.
     pub fn judge(bytes: u64, memory: Option<u64>, free_storage: Option<u64>) -> Fit {
+        const GIB: u64 = 1 << 30;
         // A source and one quantized copy must be stored.
         if let Some(free) = free_storage
             && bytes.saturating_mul(2) > free
         {
             return Fit::TooBig;
         }
+        // wasm32 addresses 4 GiB at most, and measuring holds a run and its source at once.
+        if bytes > 3 * GIB {
+            return Fit::TooBig;
+        }
         match memory {
             None => Fit::Unknown,
-            // A tab gets a fraction of the device's memory; keep the weights under a quarter
-            // of it to be comfortable and under half to be possible at all.
-            Some(m) if bytes.saturating_mul(4) <= m => Fit::Fits,
+            // A tab gets a fraction of the device's memory: comfortable under a quarter of it
+            // (and under 1 GiB), possible under half.
+            Some(m) if bytes.saturating_mul(4) <= m && bytes <= GIB => Fit::Fits,
             Some(m) if bytes.saturating_mul(2) <= m => Fit::Tight,
             Some(_) => Fit::TooBig,
         }
@@ -745,7 +750,13 @@ mod tests {
     fn fit_hints() {
         const G: u64 = 1 << 30;
         assert_eq!(Fit::judge(100 << 20, Some(8 * G), Some(10 * G)), Fit::Fits);
+        // TinyLlama's 2.2 GB of BF16 weights on an 8 GiB laptop: possible, not comfortable.
+        assert_eq!(
+            Fit::judge(2_200_096_768, Some(8 * G), Some(100 * G)),
+            Fit::Tight
+        );
         assert_eq!(Fit::judge(3 * G, Some(8 * G), Some(10 * G)), Fit::Tight);
+        assert_eq!(Fit::judge(4 * G, Some(64 * G), Some(100 * G)), Fit::TooBig);
         assert_eq!(Fit::judge(5 * G, Some(8 * G), Some(100 * G)), Fit::TooBig);
         assert_eq!(Fit::judge(G, Some(8 * G), Some(G)), Fit::TooBig);
         assert_eq!(Fit::judge(G, None, None), Fit::Unknown);

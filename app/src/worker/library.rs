@@ -442,7 +442,7 @@ pub async fn download(
     name: String,
     files: Vec<RemoteFile>,
 ) -> Result<WbOutcome, JobError> {
-    let lib = Library::open().await?;
+    let lib = super::shared_library().await?;
     let mut pending = match resume {
         Some(id) => lib.pending(&id).await?.ok_or(LibError::NotFound(id))?,
         None => {
@@ -585,9 +585,18 @@ pub async fn import_files(
     name: String,
     files: Vec<RemoteFile>,
 ) -> Result<WbOutcome, JobError> {
-    let lib = Library::open().await?;
+    let lib = super::shared_library().await?;
     let names: Vec<String> = files.iter().map(|f| f.name.clone()).collect();
-    let ggufs: Vec<&RemoteFile> = files.iter().filter(|f| is_gguf(&f.name)).collect();
+    // A folder with safetensors weights and a config is converted, even if it also holds a
+    // GGUF (an earlier conversion, say); otherwise one GGUF file is copied as it is.
+    let is_folder_model = files.iter().any(|f| is_safetensors(&f.name))
+        && files
+            .iter()
+            .any(|f| f.name.rsplit('/').next() == Some("config.json"));
+    let ggufs: Vec<&RemoteFile> = files
+        .iter()
+        .filter(|f| is_gguf(&f.name) && !is_folder_model)
+        .collect();
     if let [gguf] = ggufs.as_slice() {
         let size = match gguf.size {
             Some(s) => s,
@@ -643,7 +652,7 @@ pub async fn import_files(
         ));
     }
     let mut sources = Vec::new();
-    for f in files {
+    for f in files.into_iter().filter(|f| !is_gguf(&f.name)) {
         let size = match f.size {
             Some(s) => s,
             None => probe(&f.url).await?.0,
@@ -658,7 +667,7 @@ pub async fn import_files(
 
 /// Converts a finished staged download. See `WbJob::Convert`.
 pub async fn convert_staged(ctx: &Ctx<'_>, pending: String) -> Result<WbOutcome, JobError> {
-    let lib = Library::open().await?;
+    let lib = super::shared_library().await?;
     let p = lib
         .pending(&pending)
         .await?

@@ -42,6 +42,22 @@ thread_local! {
     static LAST_EXPORT: RefCell<Option<String>> = const { RefCell::new(None) };
 }
 
+thread_local! {
+    /// The worker's one connection to the library (opened on first use).
+    static LIBRARY: RefCell<Option<Library>> = const { RefCell::new(None) };
+}
+
+/// The library, through one connection kept for the worker's lifetime (a connection per job
+/// would pile up open connections, which also hold back future schema upgrades).
+pub(crate) async fn shared_library() -> Result<Library, LibError> {
+    if let Some(l) = LIBRARY.with(|c| c.borrow().clone()) {
+        return Ok(l);
+    }
+    let l = Library::open().await?;
+    LIBRARY.with(|c| *c.borrow_mut() = Some(l.clone()));
+    Ok(l)
+}
+
 /// Runs a workbench job to its end.
 pub async fn run(
     scope: &WorkerScope<EngineWorker>,
@@ -89,7 +105,7 @@ pub async fn run(
 }
 
 async fn collect() -> Result<WbOutcome, JobError> {
-    let lib = Library::open().await?;
+    let lib = shared_library().await?;
     Ok(WbOutcome::Collected(lib.collect_garbage().await?))
 }
 
@@ -138,7 +154,7 @@ fn plan_view(plan: &QuantPlan, opts: &QuantOptions, source_file: &str) -> PlanVi
 }
 
 async fn plan(model: &str, opts: &QuantOptions) -> Result<WbOutcome, JobError> {
-    let lib = Library::open().await?;
+    let lib = shared_library().await?;
     let (m, header) = source_of(&lib, model).await?;
     let plan = SourceModel::from_gguf(&header)
         .plan(opts)
@@ -164,7 +180,7 @@ const PIECE: u64 = 1 << 20;
 
 async fn quantize(ctx: &Ctx<'_>, model: &str, opts: QuantOptions) -> Result<WbOutcome, JobError> {
     let started = now_ms();
-    let lib = Library::open().await?;
+    let lib = shared_library().await?;
     let (src, header) = source_of(&lib, model).await?;
     let source = SourceModel::from_gguf(&header);
     let plan = source.plan(&opts).map_err(format_error)?;
@@ -290,7 +306,7 @@ fn file_label(opts: &QuantOptions) -> String {
 /// Blob of (previous Blob, next chunk), so the browser holds the bytes in its blob store (on
 /// disk when large) and the worker never holds more than one chunk.
 async fn export(ctx: &Ctx<'_>, model: &str) -> Result<WbOutcome, JobError> {
-    let lib = Library::open().await?;
+    let lib = shared_library().await?;
     let m = lib.manifest(model).await?;
     let mut reader = ChunkReader::for_model(&lib, &m);
     let bag = web_sys::BlobPropertyBag::new();
@@ -471,7 +487,7 @@ async fn measure(
     max_chunks: u32,
 ) -> Result<WbOutcome, JobError> {
     let started = now_ms();
-    let lib = Library::open().await?;
+    let lib = shared_library().await?;
     let mut m = lib.manifest(model).await?;
     let base_id = match &m.origin {
         Origin::Quantized { parent, .. } if lib.manifest(parent).await.is_ok() => {
@@ -553,7 +569,7 @@ async fn gen_start(
     max_tokens: u32,
     temperature: f32,
 ) -> Result<WbOutcome, JobError> {
-    let lib = Library::open().await?;
+    let lib = shared_library().await?;
     let l = load(&lib, model).await?;
     let prompt = if chat {
         let msgs: Vec<ChatMessage> = messages

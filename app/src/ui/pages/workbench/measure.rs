@@ -282,7 +282,7 @@ pub fn measure_panel() -> Html {
             </tr>
         }
     });
-    let points: Vec<(String, u64, f64, bool)> = measured
+    let mut points: Vec<(String, u64, f64, bool)> = measured
         .iter()
         .map(|m| {
             let label = m
@@ -298,6 +298,20 @@ pub fn measure_panel() -> Html {
             )
         })
         .collect();
+    // A source measured alongside its runs (on the same tokens) is a point too, unless it has
+    // its own measurement already.
+    for m in &measured {
+        if let (Some(base_ppl), crate::library::Origin::Quantized { parent, .. }) =
+            (latest(m).and_then(|r| r.ppl_base), &m.origin)
+            && let Some(src) = wb.model(parent)
+            && latest(src).is_none()
+            && !points
+                .iter()
+                .any(|p| p.0 == src.facts.file_type && p.1 == src.size)
+        {
+            points.push((src.facts.file_type.clone(), src.size, base_ppl, false));
+        }
+    }
     let layers = chosen
         .as_ref()
         .and_then(|id| wb.model(id))

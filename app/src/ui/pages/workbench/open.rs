@@ -78,30 +78,32 @@ fn wanted(name: &str) -> bool {
         )
 }
 
-/// The files of a FileList as worker inputs (`blob:` URLs), and a model name.
-fn files_to_job(list: &FileList) -> Option<(WbJob, String, Vec<String>)> {
-    let mut files: Vec<File> = Vec::new();
-    for i in 0..list.length() {
-        if let Some(f) = list.get(i) {
-            files.push(f);
-        }
-    }
-    let path = |f: &File| {
-        Reflect::get(f, &JsValue::from_str("webkitRelativePath"))
-            .ok()
-            .and_then(|v| v.as_string())
-            .filter(|s| !s.is_empty())
-            .unwrap_or_else(|| f.name())
-    };
+/// The files of a FileList with their paths (a picked folder's files carry theirs).
+fn list_files(list: &FileList) -> Vec<(String, File)> {
+    (0..list.length())
+        .filter_map(|i| list.get(i))
+        .map(|f| {
+            let path = Reflect::get(&f, &JsValue::from_str("webkitRelativePath"))
+                .ok()
+                .and_then(|v| v.as_string())
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| f.name());
+            (path, f)
+        })
+        .collect()
+}
+
+/// Picked files as worker inputs (`blob:` URLs; no bytes are read here), and a model name.
+fn files_to_job(files: Vec<(String, File)>) -> Option<(WbJob, String, Vec<String>)> {
     let mut remote = Vec::new();
     let mut urls = Vec::new();
-    for f in files.iter().filter(|f| wanted(&path(f))) {
+    for (path, f) in files.iter().filter(|(p, _)| wanted(p)) {
         let Ok(url) = web_sys::Url::create_object_url_with_blob(f) else {
             continue;
         };
         urls.push(url.clone());
         remote.push(RemoteFile {
-            name: path(f),
+            name: path.clone(),
             url,
             size: Some(f.size() as u64),
         });
@@ -109,12 +111,11 @@ fn files_to_job(list: &FileList) -> Option<(WbJob, String, Vec<String>)> {
     if remote.is_empty() {
         return None;
     }
-    let name = match remote
-        .iter()
-        .find(|f| f.name.to_ascii_lowercase().ends_with(".gguf"))
-    {
-        Some(g) => stem(&g.name),
-        None => remote[0]
+    let lower = |f: &RemoteFile| f.name.to_ascii_lowercase();
+    let safetensors = remote.iter().any(|f| lower(f).ends_with(".safetensors"));
+    let name = match remote.iter().find(|f| lower(f).ends_with(".gguf")) {
+        Some(g) if !safetensors => stem(&g.name),
+        _ => remote[0]
             .name
             .split_once('/')
             .map(|(folder, _)| folder.to_string())
@@ -128,6 +129,86 @@ fn files_to_job(list: &FileList) -> Option<(WbJob, String, Vec<String>)> {
         name,
         urls,
     ))
+}
+
+/// Calls `obj.method(resolve, reject)` (the callback style of the File and Directory Entries
+/// API) and awaits the value it is called back with.
+async fn callback_call(obj: &JsValue, method: &str) -> Option<JsValue> {
+    let f: js_sys::Function = Reflect::get(obj, &JsValue::from_str(method))
+        .ok()?
+        .dyn_into()
+        .ok()?;
+    let p = js_sys::Promise::new(&mut |resolve, reject| {
+        let _ = f.call2(obj, &resolve, &reject);
+    });
+    JsFuture::from(p).await.ok()
+}
+
+/// Every file under a dropped entry, with its path (folders are walked).
+fn walk(
+    entry: JsValue,
+    prefix: String,
+    out: std::rc::Rc<std::cell::RefCell<Vec<(String, File)>>>,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()>>> {
+    Box::pin(async move {
+        let flag = |k: &str| {
+            Reflect::get(&entry, &JsValue::from_str(k))
+                .ok()
+                .and_then(|v| v.as_bool())
+                .unwrap_or(false)
+        };
+        let name = Reflect::get(&entry, &JsValue::from_str("name"))
+            .ok()
+            .and_then(|v| v.as_string())
+            .unwrap_or_default();
+        let path = if prefix.is_empty() {
+            name
+        } else {
+            format!("{prefix}/{name}")
+        };
+        if flag("isFile") {
+            if let Some(f) = callback_call(&entry, "file").await
+                && let Ok(f) = f.dyn_into::<File>()
+            {
+                out.borrow_mut().push((path, f));
+            }
+        } else if flag("isDirectory") {
+            let Some(reader) = Reflect::get(&entry, &JsValue::from_str("createReader"))
+                .ok()
+                .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+                .and_then(|f| f.call0(&entry).ok())
+            else {
+                return;
+            };
+            // readEntries hands out a directory in batches until an empty one.
+            while let Some(batch) = callback_call(&reader, "readEntries").await {
+                let batch = js_sys::Array::from(&batch);
+                if batch.length() == 0 {
+                    break;
+                }
+                for e in batch.iter() {
+                    walk(e, path.clone(), out.clone()).await;
+                }
+            }
+        }
+    })
+}
+
+/// The files of a drop: folders are walked when the browser exposes entries, else the plain
+/// file list is used.
+async fn dropped_files(
+    entries: Vec<JsValue>,
+    fallback: Vec<(String, File)>,
+) -> Vec<(String, File)> {
+    if entries.is_empty() {
+        return fallback;
+    }
+    let out = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+    for e in entries {
+        walk(e, String::new(), out.clone()).await;
+    }
+    let files = out.borrow().clone();
+    if files.is_empty() { fallback } else { files }
 }
 
 /// The size of a URL from a HEAD request (`None` when the server does not say).
@@ -255,8 +336,8 @@ pub fn open_panel() -> Html {
 
     let on_files = {
         let wb = wb.clone();
-        Callback::from(move |list: FileList| {
-            if let Some((job, name, urls)) = files_to_job(&list) {
+        Callback::from(move |files: Vec<(String, File)>| {
+            if let Some((job, name, urls)) = files_to_job(files) {
                 wb.start.emit((job, ActiveKind::Import, name, urls));
             }
         })
@@ -266,7 +347,7 @@ pub fn open_panel() -> Html {
         Callback::from(move |e: Event| {
             let input: HtmlInputElement = e.target_unchecked_into();
             if let Some(list) = input.files() {
-                on_files.emit(list);
+                on_files.emit(list_files(&list));
             }
             // Picking the same file again must fire `change` again.
             input.set_value("");
@@ -291,9 +372,32 @@ pub fn open_panel() -> Html {
             if busy {
                 return;
             }
-            if let Some(list) = e.data_transfer().and_then(|d| d.files()) {
-                on_files.emit(list);
-            }
+            let Some(dt) = e.data_transfer() else {
+                return;
+            };
+            // Entries must be taken during the event; they are read afterwards.
+            let items =
+                Reflect::get(&dt, &JsValue::from_str("items")).unwrap_or(JsValue::UNDEFINED);
+            let n = Reflect::get(&items, &JsValue::from_str("length"))
+                .ok()
+                .and_then(|v| v.as_f64())
+                .unwrap_or(0.0) as u32;
+            let entries: Vec<JsValue> = (0..n)
+                .filter_map(|i| Reflect::get_u32(&items, i).ok())
+                .filter_map(|item| {
+                    let f: js_sys::Function =
+                        Reflect::get(&item, &JsValue::from_str("webkitGetAsEntry"))
+                            .ok()?
+                            .dyn_into()
+                            .ok()?;
+                    f.call0(&item).ok().filter(|v| !v.is_null())
+                })
+                .collect();
+            let fallback = dt.files().map(|l| list_files(&l)).unwrap_or_default();
+            let on_files = on_files.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                on_files.emit(dropped_files(entries, fallback).await);
+            });
         })
     };
     let on_url_input = {
