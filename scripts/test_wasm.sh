@@ -15,6 +15,13 @@ cd "$BITSMITH_ROOT"
 TESTS=(
     # Every quantizer byte-identical to llama.cpp in the browser (engine/tests/wasm_quant.rs).
     bitsmith-engine:wasm_quant
+    # The SIMD lanes of the fast quantizers byte-identical to the scalar reference (simd128).
+    bitsmith-engine:wasm_quant_fast
+    # Every simd128 vec_dot against the scalar reference (engine/tests/infer_vec_dot.rs).
+    bitsmith-engine:infer_vec_dot
+    # The app's IndexedDB store and model library against real IndexedDB.
+    bitsmith-app:wasm_store
+    bitsmith-app:wasm_library
     # Every WGSL kernel against the engine's scalar reference in SwiftShader WebGPU
     # (gpu/tests/wasm_kernels.rs).
     bitsmith-gpu:wasm_kernels

@@ -235,8 +235,10 @@ fn check_variant(variant: &str) {
     ));
     if let Ok(bytes) = std::fs::read(&bin) {
         let want: Vec<f32> = bytes
-            .chunks_exact(4)
-            .map(|b| f32::from_le_bytes(b.try_into().unwrap()))
+            .as_chunks::<4>()
+            .0
+            .iter()
+            .map(|b| f32::from_le_bytes(*b))
             .collect();
         assert_eq!(want.len(), nv);
         let (max_err, rms) = diff(last, &want);

@@ -14,12 +14,10 @@
 //! (`scripts/test_wasm.sh bitsmith-engine:infer_vec_dot`).
 // Test code: fixed-size block views read clearer as chunks_exact here.
 #![allow(clippy::chunks_exact_to_as_chunks)]
-// Test code: fixed-size block views read clearer as chunks_exact here.
-#![allow(clippy::chunks_exact_to_as_chunks)]
 
 use bitsmith_engine::GgmlType;
 use bitsmith_engine::infer::vec_dot::{
-    self, ActType, Backend, quantize_act_row, scalar_dot_fn, simd_dot_fn,
+    self, ActType, Backend, quantize_act_row, scalar_dot_fn, simd_dot_fn, tile_fn,
 };
 use bitsmith_engine::infer::{InferError, Rng};
 use bitsmith_engine::quant::{self, legacy};
@@ -397,4 +395,61 @@ fn activations_round_half_to_even_like_ggml_cpu_on_x86() {
     legacy::quantize_row_q8_0(&xs, &mut b);
     let differing = a.iter().zip(&b).filter(|(x, y)| x != y).count();
     assert!(differing <= 4, "{differing} bytes differ on random data");
+}
+
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn tile_kernels_equal_pair_kernels_bit_for_bit() {
+    let mut rng = Rng::new(31);
+    let n = 512;
+    for &ty in TYPES {
+        let Some(tile) = tile_fn(ty, Backend::Simd) else {
+            continue;
+        };
+        let pair = simd_dot_fn(ty).unwrap();
+        let act = ActType::for_weight(ty).unwrap();
+        let w: Vec<Vec<u8>> = (0..4)
+            .map(|_| {
+                let x: Vec<f32> = (0..n).map(|_| rng.normal()).collect();
+                let mut b = vec![0u8; ty.row_bytes(n).unwrap()];
+                quant::quantize_row(ty, &x, &mut b, None).unwrap();
+                b
+            })
+            .collect();
+        let a: Vec<Vec<u8>> = (0..4)
+            .map(|_| {
+                let x: Vec<f32> = (0..n).map(|_| rng.normal()).collect();
+                let mut b = vec![0u8; act.row_bytes(n).unwrap()];
+                quantize_act_row(act, &x, &mut b).unwrap();
+                b
+            })
+            .collect();
+        for (nr, nt) in [
+            (4, 1),
+            (2, 4),
+            (2, 3),
+            (2, 2),
+            (2, 1),
+            (1, 4),
+            (1, 3),
+            (1, 2),
+            (1, 1),
+            (3, 2),
+        ] {
+            let ws: Vec<&[u8]> = w[..nr].iter().map(|v| v.as_slice()).collect();
+            let acts: Vec<&[u8]> = a[..nt].iter().map(|v| v.as_slice()).collect();
+            let mut out = vec![0f32; nr * nt];
+            tile(&ws, &acts, &mut out);
+            for r in 0..nr {
+                for t in 0..nt {
+                    let want = pair(ws[r], acts[t]);
+                    assert_eq!(
+                        out[r * nt + t].to_bits(),
+                        want.to_bits(),
+                        "{ty} tile {nr}×{nt} at ({r},{t})"
+                    );
+                }
+            }
+        }
+    }
 }

@@ -61,6 +61,11 @@ impl BindState {
     pub(crate) fn clear(&mut self) {
         self.groups.clear();
     }
+
+    /// Bind groups held.
+    pub(crate) fn cached(&self) -> usize {
+        self.groups.len()
+    }
 }
 
 /// Dispatches and copies recorded for one submission. Made by [`Gpu::batch`].
@@ -168,12 +173,22 @@ impl<'g> Batch<'g> {
                     usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
                     mapped_at_creation: false,
                 });
-                state.arena = Some(pool::unpooled(arena, need));
+                state.arena = Some(pool::unpooled(&gpu.pool, arena, need));
                 state.groups.clear();
             }
             let arena = state.arena.clone().expect("arena was just made");
             if !self.params.is_empty() {
                 gpu.queue.write_buffer(arena.raw(), 0, &self.params);
+            }
+            let dead = gpu
+                .pool
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take_dead();
+            if !dead.is_empty() {
+                state
+                    .groups
+                    .retain(|(_, ids), _| !ids.iter().any(|id| dead.contains(id)));
             }
             if state.groups.len() > BIND_CACHE_MAX {
                 state.groups.clear();

@@ -115,7 +115,9 @@ impl Gpu {
             })
             .await
             .map_err(|e| GpuError::NoDevice(e.to_string()))?;
+        let pool = pool::Pool::new(POOL_CAP_BYTES);
         let dummy = pool::unpooled(
+            &pool,
             device.create_buffer(&wgpu::BufferDescriptor {
                 label: Some("unused binding"),
                 size: 16,
@@ -129,7 +131,7 @@ impl Gpu {
             queue,
             report,
             limits,
-            pool: pool::Pool::new(POOL_CAP_BYTES),
+            pool,
             kernels: Mutex::new(HashMap::new()),
             binds: Mutex::new(batch::BindState::new()),
             dummy,
@@ -154,17 +156,14 @@ impl Gpu {
     /// A pooled buffer holding `data`.
     pub fn upload(&self, data: &[f32]) -> GpuBuffer {
         let b = self.scratch(data.len());
-        self.write(b.at(0), data);
+        self.queue
+            .write_buffer(b.raw(), 0, bytemuck::cast_slice(data));
         b
     }
 
     /// Writes `data` at `dst` (queued: it lands before the next submitted batch runs).
-    /// Panics if `data` does not fit (callers size their buffers).
-    pub fn write(&self, dst: Slice<'_>, data: &[f32]) {
-        assert!(
-            dst.off + data.len() <= dst.buf.len(),
-            "write past the buffer"
-        );
+    pub fn write(&self, dst: Slice<'_>, data: &[f32]) -> Result<(), GpuError> {
+        batch::check_span("write", dst, data.len())?;
         if !data.is_empty() {
             self.queue.write_buffer(
                 dst.buf.raw(),
@@ -172,6 +171,7 @@ impl Gpu {
                 bytemuck::cast_slice(data),
             );
         }
+        Ok(())
     }
 
     /// Reads `len` f32s at `src` back (after everything submitted so far).
@@ -187,6 +187,15 @@ impl Gpu {
     /// Bind groups created so far (a repeated decode step should add none).
     pub fn bind_groups_created(&self) -> u64 {
         self.binds.lock().unwrap_or_else(|e| e.into_inner()).created
+    }
+
+    /// Bind groups in the cache now (those naming freed buffers are dropped at the next
+    /// submit, so a dropped model's weights do not stay alive through them).
+    pub fn bind_groups_cached(&self) -> usize {
+        self.binds
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .cached()
     }
 
     /// Frees the pool's idle buffers and the bind-group cache (which keeps buffers alive).

@@ -282,7 +282,13 @@ impl GpuLlama {
 
     /// The context's activation buffers, made (or remade larger) for `nt` tokens, with the
     /// RoPE table of positions `p0..p0 + nt` written.
-    fn scratch(&self, gpu: &Gpu, ctx: &mut GpuContext, nt: usize, p0: usize) -> Scratch {
+    fn scratch(
+        &self,
+        gpu: &Gpu,
+        ctx: &mut GpuContext,
+        nt: usize,
+        p0: usize,
+    ) -> Result<Scratch, GpuError> {
         let hp = &self.hp;
         let fits = ctx.scratch.as_ref().is_some_and(|s| s.tokens >= nt);
         if !fits {
@@ -307,8 +313,8 @@ impl GpuLlama {
             hp.rope_freq_scale,
             self.rope_freqs.as_deref(),
         );
-        gpu.write(s.table.at(0), &table);
-        s
+        gpu.write(s.table.at(0), &table)?;
+        Ok(s)
     }
 
     /// Records layer `li` for `nt` tokens at positions `p0..` on the hidden states in `s.x`.
@@ -392,8 +398,8 @@ impl GpuLlama {
         }
         let nt = x.len() / e;
         self.check_room(ctx, p0, nt)?;
-        let s = self.scratch(gpu, ctx, nt, p0);
-        gpu.write(s.x.at(0), x);
+        let s = self.scratch(gpu, ctx, nt, p0)?;
+        gpu.write(s.x.at(0), x)?;
         let mut b = gpu.batch();
         self.encode_layer(&mut b, ctx, li, &s, p0, nt)?;
         Ok(b.submit_and_read(s.x.at(0), nt * e).await?)
@@ -427,8 +433,8 @@ impl GpuLlama {
         self.check_room(ctx, p0, nt)?;
         let e = hp.n_embd;
         let x = self.embed(tokens)?;
-        let s = self.scratch(gpu, ctx, nt, p0);
-        gpu.write(s.x.at(0), &x);
+        let s = self.scratch(gpu, ctx, nt, p0)?;
+        gpu.write(s.x.at(0), &x)?;
         let mut b = gpu.batch();
         for li in 0..self.layers.len() {
             self.encode_layer(&mut b, ctx, li, &s, p0, nt)?;

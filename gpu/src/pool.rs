@@ -11,6 +11,10 @@
 //! Every buffer carries a process-unique id, stable across reuse, which the bind-group cache
 //! keys on.
 
+// wgpu's handles are `!Send` on wasm32 (one thread, JS objects) and `Send + Sync` natively; one
+// `Arc<Mutex<_>>` type serves both, so clippy's Send/Sync lint is off for the browser build only.
+#![cfg_attr(target_arch = "wasm32", allow(clippy::arc_with_non_send_sync))]
+
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
@@ -58,6 +62,10 @@ pub(crate) struct Pool {
     stats: PoolStats,
     /// Free bytes above which returned buffers are destroyed instead of kept.
     cap_bytes: u64,
+    /// Ids of buffers released for good (weights of a dropped model, pool overflow): the
+    /// bind-group cache drops the groups that name them, which would otherwise keep the
+    /// memory alive.
+    dead: Vec<u64>,
 }
 
 /// Smallest pooled size: also WebGPU's usual uniform/storage offset alignment.
@@ -74,6 +82,7 @@ impl Pool {
             free: HashMap::new(),
             stats: PoolStats::default(),
             cap_bytes,
+            dead: Vec::new(),
         }))
     }
 
@@ -81,8 +90,16 @@ impl Pool {
         self.stats
     }
 
+    /// Ids of buffers freed since the last call.
+    pub(crate) fn take_dead(&mut self) -> Vec<u64> {
+        std::mem::take(&mut self.dead)
+    }
+
     /// Drops every free buffer.
     pub(crate) fn trim(&mut self) {
+        for list in self.free.values() {
+            self.dead.extend(list.iter().map(|(id, _)| *id));
+        }
         self.free.clear();
         self.stats.free_buffers = 0;
         self.stats.free_bytes = 0;
@@ -91,6 +108,7 @@ impl Pool {
     fn give_back(&mut self, id: u64, buffer: wgpu::Buffer, kind: Kind) {
         let class = buffer.size();
         if self.stats.free_bytes + class > self.cap_bytes {
+            self.dead.push(id);
             return; // dropping the last handle frees it
         }
         self.stats.free_buffers += 1;
@@ -136,18 +154,21 @@ pub(crate) fn take(
         buffer,
         bytes,
         kind,
-        pool: Some(Arc::downgrade(pool)),
+        recycle: true,
+        pool: Arc::downgrade(pool),
     }))
 }
 
-/// Wraps a buffer that lives outside the pool (weights, caches).
-pub(crate) fn unpooled(buffer: wgpu::Buffer, bytes: u64) -> GpuBuffer {
+/// Wraps a buffer that lives outside the pool (weights, caches): freed when its last handle
+/// goes, and then reported to the pool's dead list.
+pub(crate) fn unpooled(pool: &Arc<Mutex<Pool>>, buffer: wgpu::Buffer, bytes: u64) -> GpuBuffer {
     GpuBuffer(Arc::new(Inner {
         id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
         buffer,
         bytes,
         kind: Kind::Storage,
-        pool: None,
+        recycle: false,
+        pool: Arc::downgrade(pool),
     }))
 }
 
@@ -157,14 +178,20 @@ struct Inner {
     /// Bytes asked for (the buffer itself may be larger: its size class).
     bytes: u64,
     kind: Kind,
-    pool: Option<Weak<Mutex<Pool>>>,
+    /// Back to the pool when dropped (scratch), or freed (weights, caches).
+    recycle: bool,
+    pool: Weak<Mutex<Pool>>,
 }
 
 impl Drop for Inner {
     fn drop(&mut self) {
-        if let Some(pool) = self.pool.take().and_then(|w| w.upgrade()) {
+        if let Some(pool) = self.pool.upgrade() {
             let mut p = pool.lock().unwrap_or_else(|e| e.into_inner());
-            p.give_back(self.id, self.buffer.clone(), self.kind);
+            if self.recycle {
+                p.give_back(self.id, self.buffer.clone(), self.kind);
+            } else {
+                p.dead.push(self.id);
+            }
         }
     }
 }

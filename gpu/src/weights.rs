@@ -169,6 +169,6 @@ impl Gpu {
             self.queue
                 .write_buffer(&buffer, 0, bytemuck::cast_slice(words));
         }
-        pool::unpooled(buffer, bytes.max(16))
+        pool::unpooled(&self.pool, buffer, bytes.max(16))
     }
 }

@@ -241,6 +241,12 @@ fn batches_reuse_pooled_buffers_and_bind_groups() {
     );
     assert!(gpu.pool_stats().reused > stats.reused);
     assert_eq!(gpu.bind_groups_created(), groups);
+    // Dropping the weight releases the bind groups that name it (at the next submit), so a
+    // dropped model's memory is not kept alive by the cache.
+    let cached = gpu.bind_groups_cached();
+    drop(gw);
+    block_on(gpu.read(norm.at(0), 1)).unwrap();
+    assert!(gpu.bind_groups_cached() < cached, "{cached}");
 }
 
 #[test]

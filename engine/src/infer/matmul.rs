@@ -6,7 +6,10 @@
 //! (decode streams the matrix once; prompt processing re-uses each row from cache).
 
 use super::InferError;
-use super::vec_dot::{ActType, quantize_act_row};
+use super::vec_dot::{ActType, TileFn, prefetch, quantize_act_row};
+
+/// How many 4-row tiles ahead decode prefetches the weights.
+const PREFETCH_AHEAD: usize = 4;
 use super::weights::Weight;
 
 /// Rows of activations converted to one [`ActType`].
@@ -131,9 +134,13 @@ pub fn matmul(w: &Weight, acts: &ActBuf, out: &mut [f32]) -> Result<(), InferErr
             out.len()
         )));
     }
-    let dot = w.dot_fn();
     let wb = w.bytes();
     let rb = w.row_bytes();
+    if let Some(tile) = w.tile_fn() {
+        tiled(tile, wb, rb, n_out, acts, out);
+        return Ok(());
+    }
+    let dot = w.dot_fn();
     if rows == 1 {
         let a = acts.row(0);
         for (o, wr) in out.iter_mut().zip(wb.chunks_exact(rb)) {
@@ -147,4 +154,59 @@ pub fn matmul(w: &Weight, acts: &ActBuf, out: &mut [f32]) -> Result<(), InferErr
         }
     }
     Ok(())
+}
+
+/// Weight rows × activation rows by tiles: 4 rows × 1 token when decoding (independent
+/// accumulators keep the core busy while the matrix streams in), 2 rows × 4 tokens for
+/// batches (each unpacked weight block serves four tokens).
+fn tiled(tile: TileFn, wb: &[u8], rb: usize, n_out: usize, acts: &ActBuf, out: &mut [f32]) {
+    let rows = acts.rows();
+    if rows == 1 {
+        let a = [acts.row(0)];
+        let mut r = 0;
+        while r < n_out {
+            let nr = (n_out - r).min(4);
+            let mut ws: [&[u8]; 4] = [&[]; 4];
+            for (k, wr) in ws.iter_mut().enumerate().take(nr) {
+                *wr = &wb[(r + k) * rb..(r + k + 1) * rb];
+            }
+            // Decode streams the matrix once: ask for the rows PREFETCH_AHEAD tiles ahead now,
+            // so their cache lines are on the way while this tile computes.
+            let ahead = (r + PREFETCH_AHEAD * 4) * rb;
+            if ahead < wb.len() {
+                let end = (ahead + 4 * rb).min(wb.len());
+                for off in (ahead..end).step_by(64) {
+                    prefetch(wb[off..].as_ptr());
+                }
+            }
+            tile(&ws[..nr], &a, &mut out[r..r + nr]);
+            r += nr;
+        }
+        return;
+    }
+    let mut buf = [0f32; 8];
+    let mut r = 0;
+    while r < n_out {
+        let nr = (n_out - r).min(2);
+        let mut ws: [&[u8]; 2] = [&[]; 2];
+        for (k, wr) in ws.iter_mut().enumerate().take(nr) {
+            *wr = &wb[(r + k) * rb..(r + k + 1) * rb];
+        }
+        let mut t = 0;
+        while t < rows {
+            let nt = (rows - t).min(4);
+            let mut at: [&[u8]; 4] = [&[]; 4];
+            for (k, ar) in at.iter_mut().enumerate().take(nt) {
+                *ar = acts.row(t + k);
+            }
+            tile(&ws[..nr], &at[..nt], &mut buf[..nr * nt]);
+            for k in 0..nr {
+                for j in 0..nt {
+                    out[(t + j) * n_out + r + k] = buf[k * nt + j];
+                }
+            }
+            t += nt;
+        }
+        r += nr;
+    }
 }

@@ -11,7 +11,7 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use super::InferError;
-use super::vec_dot::{ActType, Backend, DotFn, dot_fn};
+use super::vec_dot::{ActType, Backend, DotFn, TileFn, dot_fn, tile_fn};
 use crate::GgmlType;
 use crate::quant;
 
@@ -70,6 +70,7 @@ pub struct Weight {
     data: TensorBytes,
     act: ActType,
     dot: DotFn,
+    tile: Option<TileFn>,
 }
 
 impl fmt::Debug for Weight {
@@ -125,6 +126,7 @@ impl Weight {
             data,
             act,
             dot,
+            tile: tile_fn(ty, backend),
         })
     }
 
@@ -138,9 +140,15 @@ impl Weight {
         self.dot
     }
 
+    /// The tile kernel in use, if the type has one on this backend.
+    pub fn tile_fn(&self) -> Option<TileFn> {
+        self.tile
+    }
+
     /// Switches kernels (the data is untouched).
     pub fn set_backend(&mut self, backend: Backend) -> Result<(), InferError> {
         self.dot = dot_fn(self.ty, backend).ok_or(InferError::NoKernel(self.ty))?;
+        self.tile = tile_fn(self.ty, backend);
         Ok(())
     }
 

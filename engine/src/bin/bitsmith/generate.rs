@@ -104,6 +104,15 @@ pub struct GenerateArgs {
     pub json: bool,
 }
 
+/// CPU time this thread has run, from Linux's `/proc/thread-self/schedstat` (nanoseconds on
+/// the CPU first); `None` elsewhere. Benchmarks on a shared machine report tokens per CPU
+/// second beside tokens per wall-clock second.
+pub fn thread_cpu_time() -> Option<Duration> {
+    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let ns: u64 = s.split_whitespace().next()?.parse().ok()?;
+    Some(Duration::from_nanos(ns))
+}
+
 fn tok_per_s(n: usize, t: Duration) -> f64 {
     if t.is_zero() {
         0.0
@@ -146,16 +155,25 @@ pub fn run(args: GenerateArgs) -> Result<(), String> {
     .map_err(|e| e.to_string())?;
     let n_prompt = job.prompt().len();
     let (mut t_prompt, mut t_gen) = (Duration::ZERO, Duration::ZERO);
+    let (mut c_prompt, mut c_gen) = (Duration::ZERO, Duration::ZERO);
     let mut text = String::new();
     let mut stdout = std::io::stdout().lock();
     let reason = loop {
-        let t0 = Instant::now();
+        let (t0, c0) = (Instant::now(), thread_cpu_time());
         let ev = job.step().map_err(|e| e.to_string())?;
         let dt = t0.elapsed();
+        let dc = match (c0, thread_cpu_time()) {
+            (Some(a), Some(b)) => b.saturating_sub(a),
+            _ => Duration::ZERO,
+        };
         match ev {
-            GenEvent::Prefill { .. } => t_prompt += dt,
+            GenEvent::Prefill { .. } => {
+                t_prompt += dt;
+                c_prompt += dc;
+            }
             GenEvent::Token { text: piece, .. } => {
                 t_gen += dt;
+                c_gen += dc;
                 if !args.json {
                     let _ = stdout.write_all(piece.as_bytes());
                     let _ = stdout.flush();
@@ -195,6 +213,10 @@ pub fn run(args: GenerateArgs) -> Result<(), String> {
             "generation_seconds": t_gen.as_secs_f64(),
             "prompt_tokens_per_second": tok_per_s(n_prompt, t_prompt),
             "generation_tokens_per_second": tok_per_s(n_gen, t_gen),
+            "prompt_tokens_per_cpu_second": tok_per_s(n_prompt, c_prompt),
+            "generation_tokens_per_cpu_second": tok_per_s(n_gen, c_gen),
+            "file_bytes": loaded.file_bytes,
+            "weight_bytes_per_token": loaded.model.bytes_per_token(),
         });
         println!("{out}");
     } else {

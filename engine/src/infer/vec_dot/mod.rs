@@ -168,7 +168,7 @@ pub fn quantize_act_row(act: ActType, x: &[f32], out: &mut [u8]) -> Result<(), I
 pub fn quantize_row_q8_0_cpu(x: &[f32], out: &mut [u8], q8_1: bool) {
     let bb = if q8_1 { 36 } else { 34 };
     let head = bb - 32;
-    for (xb, ob) in x.chunks_exact(32).zip(out.chunks_exact_mut(bb)) {
+    for (xb, ob) in x.as_chunks::<32>().0.iter().zip(out.chunks_exact_mut(bb)) {
         let amax = xb.iter().fold(0f32, |m, v| m.max(v.abs()));
         let d = amax / 127.0;
         let id = if amax != 0.0 { 127.0 / amax } else { 0.0 };
@@ -176,7 +176,7 @@ pub fn quantize_row_q8_0_cpu(x: &[f32], out: &mut [u8], q8_1: bool) {
         let mut sum = 0i32;
         for (o, &v) in ob[head..].iter_mut().zip(xb) {
             // `_mm256_cvtps_epi32` gives i32::MIN for NaN; the packs saturate to i8.
-            let r = (v * id).round_ties_even();
+            let r = round_half_even(v * id);
             let q = if r.is_nan() {
                 i32::MIN
             } else {
@@ -191,10 +191,69 @@ pub fn quantize_row_q8_0_cpu(x: &[f32], out: &mut [u8], q8_1: bool) {
     }
 }
 
+/// `x.round_ties_even()` without a libm call on targets whose baseline lacks a rounding
+/// instruction (x86-64 before SSE4.1): adding and subtracting 1.5·2^23 rounds to an integer in
+/// the default round-to-nearest-even mode, exactly, for |x| ≤ 2^22 (activations times 127/amax
+/// are within ±127).
+#[inline]
+fn round_half_even(x: f32) -> f32 {
+    const MAGIC: f32 = 12_582_912.0;
+    if x.abs() <= 4_194_304.0 {
+        (x + MAGIC) - MAGIC
+    } else {
+        x.round_ties_even()
+    }
+}
+
 /// A dot product kernel: `(weight row bytes, activation row bytes) -> sum`. Both slices must
 /// hold the same number of elements in their formats (whole blocks); callers check shapes once
 /// per matrix, the kernels only `debug_assert` them.
 pub type DotFn = fn(&[u8], &[u8]) -> f32;
+
+/// Asks the CPU to start loading the cache line holding `ptr` (a hint: no effect on results,
+/// a no-op where there is no prefetch instruction).
+#[inline(always)]
+pub fn prefetch(ptr: *const u8) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: prefetching never faults and reads nothing into the program; SSE is baseline on
+    // x86-64.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(ptr.cast());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = ptr;
+}
+
+/// A tile kernel: `out[r * a.len() + t] = dot(w[r], a[t])` for every weight row `w[r]` and
+/// activation row `a[t]`, in one pass over the blocks (each weight block unpacked once for all
+/// activation rows). Results are bit-identical to the type's pair kernel.
+pub type TileFn = fn(&[&[u8]], &[&[u8]], &mut [f32]);
+
+/// The tile kernel `backend` has for weights of type `ty`, if any (callers fall back to pair
+/// kernels).
+pub fn tile_fn(ty: GgmlType, backend: Backend) -> Option<TileFn> {
+    match backend {
+        Backend::Scalar => None,
+        Backend::Simd => {
+            #[cfg(target_arch = "x86_64")]
+            {
+                x86::tile_fn(ty)
+            }
+            #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+            {
+                wasm::tile_fn(ty)
+            }
+            #[cfg(not(any(
+                target_arch = "x86_64",
+                all(target_arch = "wasm32", target_feature = "simd128")
+            )))]
+            {
+                let _ = ty;
+                None
+            }
+        }
+    }
+}
 
 /// Which CPU kernels to run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

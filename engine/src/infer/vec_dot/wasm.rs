@@ -40,6 +40,11 @@ pub fn dot_fn(ty: GgmlType) -> Option<DotFn> {
     })
 }
 
+/// No tile kernels yet on wasm: matmul uses the pair kernels.
+pub fn tile_fn(_ty: GgmlType) -> Option<super::TileFn> {
+    None
+}
+
 /// 16 bytes from a fixed-size array.
 #[inline]
 fn ld(b: &[u8; 16]) -> v128 {

@@ -99,24 +99,6 @@ fn hsum_ps(v: __m256) -> f32 {
     _mm_cvtss_f32(s)
 }
 
-/// Signed bytes `x · y` summed in groups of four into eight i32 lanes. `vpmaddubsw` wants its
-/// first operand unsigned, so the sign of `x` is moved onto `y` (|x| ≤ 128, |y| ≤ 127: the
-/// pair sums stay below 2^15).
-#[inline]
-#[target_feature(enable = "avx2")]
-fn dot_i8(x: __m256i, y: __m256i) -> __m256i {
-    let ax = _mm256_sign_epi8(x, x);
-    let sy = _mm256_sign_epi8(y, x);
-    _mm256_madd_epi16(_mm256_maddubs_epi16(ax, sy), _mm256_set1_epi16(1))
-}
-
-/// Unsigned bytes `u` (≤ 127) times signed bytes `y`, summed in fours into i32 lanes.
-#[inline]
-#[target_feature(enable = "avx2")]
-fn dot_u8_i8(u: __m256i, y: __m256i) -> __m256i {
-    _mm256_madd_epi16(_mm256_maddubs_epi16(u, y), _mm256_set1_epi16(1))
-}
-
 /// 16 packed bytes of nibbles to 32 bytes: low nibbles first (elements 0..16), then the high
 /// nibbles (elements 16..32): the legacy formats' element order.
 #[inline]
@@ -201,71 +183,6 @@ fn k_f16(w: &[u8], a: &[u8]) -> f32 {
         sum += h2f([w[2 * j], w[2 * j + 1]]) * h2f([a[2 * j], a[2 * j + 1]]);
     }
     sum
-}
-
-#[target_feature(enable = "avx2,fma,f16c")]
-fn k_q8_0(w: &[u8], a: &[u8]) -> f32 {
-    let x: &[BlockQ8_0] = cast_slice(w);
-    let y: &[BlockQ8_0] = cast_slice(a);
-    debug_assert_eq!(x.len(), y.len());
-    let mut acc = _mm256_setzero_ps();
-    for (bx, by) in x.iter().zip(y) {
-        let d = _mm256_set1_ps(h2f(bx.d) * h2f(by.d));
-        let p = dot_i8(load32_i8(&bx.qs), load32_i8(&by.qs));
-        acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(p), acc);
-    }
-    hsum_ps(acc)
-}
-
-#[target_feature(enable = "avx2,fma,f16c")]
-fn k_q4_0(w: &[u8], a: &[u8]) -> f32 {
-    let x: &[BlockQ4_0] = cast_slice(w);
-    let y: &[BlockQ8_0] = cast_slice(a);
-    debug_assert_eq!(x.len(), y.len());
-    let mut acc = _mm256_setzero_ps();
-    let eight = _mm256_set1_epi8(8);
-    for (bx, by) in x.iter().zip(y) {
-        let d = _mm256_set1_ps(h2f(bx.d) * h2f(by.d));
-        let qx = _mm256_sub_epi8(nibbles_legacy(&bx.qs), eight);
-        let p = dot_i8(qx, load32_i8(&by.qs));
-        acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(p), acc);
-    }
-    hsum_ps(acc)
-}
-
-#[target_feature(enable = "avx2,fma,f16c")]
-fn k_q4_1(w: &[u8], a: &[u8]) -> f32 {
-    let x: &[BlockQ4_1] = cast_slice(w);
-    let y: &[BlockQ8_1] = cast_slice(a);
-    debug_assert_eq!(x.len(), y.len());
-    let mut acc = _mm256_setzero_ps();
-    let mut summs = 0f32;
-    for (bx, by) in x.iter().zip(y) {
-        summs += h2f(bx.m) * h2f(by.s);
-        let d = _mm256_set1_ps(h2f(bx.d) * h2f(by.d));
-        let p = dot_u8_i8(nibbles_legacy(&bx.qs), load32_i8(&by.qs));
-        acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(p), acc);
-    }
-    hsum_ps(acc) + summs
-}
-
-#[target_feature(enable = "avx2,fma,f16c")]
-fn k_q5_0(w: &[u8], a: &[u8]) -> f32 {
-    let x: &[BlockQ5_0] = cast_slice(w);
-    let y: &[BlockQ8_0] = cast_slice(a);
-    debug_assert_eq!(x.len(), y.len());
-    let mut acc = _mm256_setzero_ps();
-    let f0 = _mm256_set1_epi8(0xF0u8 as i8);
-    for (bx, by) in x.iter().zip(y) {
-        let d = _mm256_set1_ps(h2f(bx.d) * h2f(by.d));
-        // q - 16 as a signed byte: the low nibble when the fifth bit is set, else the low
-        // nibble with 0xF0 OR-ed in (i.e. minus 16).
-        let hi = _mm256_andnot_si256(bits_to_bytes(u32::from_le_bytes(bx.qh)), f0);
-        let qx = _mm256_or_si256(nibbles_legacy(&bx.qs), hi);
-        let p = dot_i8(qx, load32_i8(&by.qs));
-        acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(p), acc);
-    }
-    hsum_ps(acc)
 }
 
 /// `Σ_j bsum_j · m_j` for sixteen Q8_K `bsums` and per-16 multipliers.
@@ -353,36 +270,6 @@ fn k4_scales(packed: &[u8; 12]) -> ([u8; 8], [u8; 8]) {
 }
 
 #[target_feature(enable = "avx2,fma,f16c")]
-fn k_q4_k(w: &[u8], a: &[u8]) -> f32 {
-    let x: &[BlockQ4K] = cast_slice(w);
-    let y: &[BlockQ8K] = cast_slice(a);
-    debug_assert_eq!(x.len(), y.len());
-    let mut acc = _mm256_setzero_ps();
-    let mut accm = 0f32;
-    let m4 = _mm256_set1_epi8(0x0F);
-    for (bx, by) in x.iter().zip(y) {
-        let (sc, mn) = k4_scales(&bx.scales);
-        let summs = bsums_dot(by, |j| i32::from(mn[j / 2]));
-        accm += h2f(bx.dmin) * by.d() * summs as f32;
-        let mut sumi = _mm256_setzero_si256();
-        for c in 0..4 {
-            let q4 = load32(arr32(&bx.qs[32 * c..]));
-            let lo = _mm256_and_si256(q4, m4);
-            let hi = _mm256_and_si256(_mm256_srli_epi16::<4>(q4), m4);
-            let p_lo = _mm256_maddubs_epi16(lo, load32_i8(arr32(&by.qs[64 * c..])));
-            let p_hi = _mm256_maddubs_epi16(hi, load32_i8(arr32(&by.qs[64 * c + 32..])));
-            let s_lo = _mm256_set1_epi16(i16::from(sc[2 * c]));
-            let s_hi = _mm256_set1_epi16(i16::from(sc[2 * c + 1]));
-            sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p_lo, s_lo));
-            sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p_hi, s_hi));
-        }
-        let d = _mm256_set1_ps(h2f(bx.d) * by.d());
-        acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(sumi), acc);
-    }
-    hsum_ps(acc) - accm
-}
-
-#[target_feature(enable = "avx2,fma,f16c")]
 fn k_q5_k(w: &[u8], a: &[u8]) -> f32 {
     let x: &[BlockQ5K] = cast_slice(w);
     let y: &[BlockQ8K] = cast_slice(a);
@@ -427,47 +314,381 @@ fn k_q5_k(w: &[u8], a: &[u8]) -> f32 {
     hsum_ps(acc) - accm
 }
 
+// ------------------------------------------------------------------------------ tile kernels
+//
+// `t_<type>::<R, T>` computes the R×T dot products of R weight rows with T activation rows in
+// one pass over the blocks: each weight block is unpacked once for all T activation rows and
+// each activation block loaded once for all R weight rows (decode uses 4×1, prompt processing
+// 2×4). Every (row, token) pair goes through the same operations in the same order whatever
+// R and T are, so a tile gives bit-identical results to the 1×1 kernel (tested).
+
+#[inline]
+#[target_feature(enable = "avx2")]
+fn load_bsums(by: &BlockQ8K) -> __m256i {
+    // SAFETY: `bsums` is 16 × 2 = 32 readable bytes; the load is unaligned.
+    unsafe { _mm256_loadu_si256(by.bsums.as_ptr().cast()) }
+}
+
 #[target_feature(enable = "avx2,fma,f16c")]
-fn k_q6_k(w: &[u8], a: &[u8]) -> f32 {
-    let x: &[BlockQ6K] = cast_slice(w);
-    let y: &[BlockQ8K] = cast_slice(a);
-    debug_assert_eq!(x.len(), y.len());
-    let mut acc = _mm256_setzero_ps();
-    let m4 = _mm256_set1_epi8(0x0F);
-    let m3 = _mm256_set1_epi8(3);
-    let m32 = _mm256_set1_epi8(32);
-    for (bx, by) in x.iter().zip(y) {
-        let mut sumi = _mm256_setzero_si256();
-        for h in 0..2 {
-            let ql0 = load32(arr32(&bx.ql[64 * h..]));
-            let ql1 = load32(arr32(&bx.ql[64 * h + 32..]));
-            let qh = load32(arr32(&bx.qh[32 * h..]));
-            for k in 0..4usize {
-                let src = if k & 1 == 0 { ql0 } else { ql1 };
-                let low = if k < 2 {
-                    _mm256_and_si256(src, m4)
-                } else {
-                    _mm256_and_si256(_mm256_srli_epi16::<4>(src), m4)
-                };
-                let high =
-                    _mm256_and_si256(_mm256_srl_epi16(qh, _mm_cvtsi32_si128(2 * k as i32)), m3);
-                // The unsigned 6-bit quant q in 0..64; (q - 32)·q8 = q·q8 - 32·q8.
-                let q = _mm256_or_si256(low, _mm256_slli_epi16::<4>(high));
-                let e0 = 128 * h + 32 * k;
-                let q8 = load32_i8(arr32(&by.qs[e0..]));
-                let p16 =
-                    _mm256_sub_epi16(_mm256_maddubs_epi16(q, q8), _mm256_maddubs_epi16(m32, q8));
-                let sc = scale_pair(
-                    i16::from(bx.scales[e0 / 16]),
-                    i16::from(bx.scales[e0 / 16 + 1]),
-                );
-                sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p16, sc));
+fn t_q8_0<const R: usize, const T: usize>(w: [&[u8]; R], a: [&[u8]; T], out: &mut [f32]) {
+    let x: [&[BlockQ8_0]; R] = w.map(cast_slice);
+    let y: [&[BlockQ8_0]; T] = a.map(cast_slice);
+    let nb = y[0].len();
+    let ones = _mm256_set1_epi16(1);
+    let mut acc = [[_mm256_setzero_ps(); T]; R];
+    for i in 0..nb {
+        let mut qy = [_mm256_setzero_si256(); T];
+        let mut dy = [0f32; T];
+        for t in 0..T {
+            qy[t] = load32_i8(&y[t][i].qs);
+            dy[t] = h2f(y[t][i].d);
+        }
+        for r in 0..R {
+            let bx = &x[r][i];
+            let qx = load32_i8(&bx.qs);
+            let ax = _mm256_sign_epi8(qx, qx);
+            let dx = h2f(bx.d);
+            for t in 0..T {
+                let sy = _mm256_sign_epi8(qy[t], qx);
+                let p = _mm256_madd_epi16(_mm256_maddubs_epi16(ax, sy), ones);
+                let d = _mm256_set1_ps(dx * dy[t]);
+                acc[r][t] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(p), acc[r][t]);
             }
         }
-        let d = _mm256_set1_ps(h2f(bx.d) * by.d());
-        acc = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(sumi), acc);
     }
-    hsum_ps(acc)
+    for r in 0..R {
+        for t in 0..T {
+            out[r * T + t] = hsum_ps(acc[r][t]);
+        }
+    }
+}
+
+/// Shared body of the 4-bit and 5-bit legacy tiles: `unpack` gives the 32 weight quants of a
+/// block as bytes (signed when `signed`), `mins` the block's min (Q4_1) or `None`.
+macro_rules! legacy_tile {
+    ($name:ident, $wblock:ty, $ablock:ty, $signed:expr, |$bx:ident| $unpack:expr, |$mb:ident, $ab:ident| $min:expr) => {
+        #[target_feature(enable = "avx2,fma,f16c")]
+        fn $name<const R: usize, const T: usize>(w: [&[u8]; R], a: [&[u8]; T], out: &mut [f32]) {
+            let x: [&[$wblock]; R] = w.map(cast_slice);
+            let y: [&[$ablock]; T] = a.map(cast_slice);
+            let nb = y[0].len();
+            let ones = _mm256_set1_epi16(1);
+            let mut acc = [[_mm256_setzero_ps(); T]; R];
+            let mut summs = [[0f32; T]; R];
+            for i in 0..nb {
+                let mut qy = [_mm256_setzero_si256(); T];
+                let mut dy = [0f32; T];
+                for t in 0..T {
+                    qy[t] = load32_i8(&y[t][i].qs);
+                    dy[t] = h2f(y[t][i].d);
+                }
+                for r in 0..R {
+                    let $bx = &x[r][i];
+                    let qx: __m256i = $unpack;
+                    let ax = if $signed {
+                        _mm256_sign_epi8(qx, qx)
+                    } else {
+                        qx
+                    };
+                    let dx = h2f($bx.d);
+                    for t in 0..T {
+                        let sy = if $signed {
+                            _mm256_sign_epi8(qy[t], qx)
+                        } else {
+                            qy[t]
+                        };
+                        let p = _mm256_madd_epi16(_mm256_maddubs_epi16(ax, sy), ones);
+                        let d = _mm256_set1_ps(dx * dy[t]);
+                        acc[r][t] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(p), acc[r][t]);
+                        let $mb = $bx;
+                        let $ab = &y[t][i];
+                        summs[r][t] += $min;
+                    }
+                }
+            }
+            for r in 0..R {
+                for t in 0..T {
+                    out[r * T + t] = hsum_ps(acc[r][t]) + summs[r][t];
+                }
+            }
+        }
+    };
+}
+
+legacy_tile!(
+    t_q4_0,
+    BlockQ4_0,
+    BlockQ8_0,
+    true,
+    |bx| _mm256_sub_epi8(nibbles_legacy(&bx.qs), _mm256_set1_epi8(8)),
+    |_b, _a| 0.0
+);
+/// Two adjacent fp16 fields (`d` and `m` of Q4_1, `d` and `s` of Q8_1) as lanes 0 and 1.
+#[inline]
+#[target_feature(enable = "avx2,f16c")]
+fn h2f_pair(a: [u8; 2], b: [u8; 2]) -> __m128 {
+    _mm_cvtph_ps(_mm_cvtsi32_si128(i32::from_le_bytes([
+        a[0], a[1], b[0], b[1],
+    ])))
+}
+
+/// Q4_1 × Q8_1 tile. `[dx, mx] · [dy, sy]` in one multiply gives both the block scale (lane 0,
+/// broadcast for the FMA) and the min term (lane 1, summed separately), in the same order as
+/// the scalar kernel.
+#[target_feature(enable = "avx2,fma,f16c")]
+fn t_q4_1<const R: usize, const T: usize>(w: [&[u8]; R], a: [&[u8]; T], out: &mut [f32]) {
+    let x: [&[BlockQ4_1]; R] = w.map(cast_slice);
+    let y: [&[BlockQ8_1]; T] = a.map(cast_slice);
+    let nb = y[0].len();
+    let ones = _mm256_set1_epi16(1);
+    let mut acc = [[_mm256_setzero_ps(); T]; R];
+    let mut summs = [[_mm_setzero_ps(); T]; R];
+    for i in 0..nb {
+        let mut qy = [_mm256_setzero_si256(); T];
+        let mut ds = [_mm_setzero_ps(); T];
+        for t in 0..T {
+            qy[t] = load32_i8(&y[t][i].qs);
+            ds[t] = h2f_pair(y[t][i].d, y[t][i].s);
+        }
+        for r in 0..R {
+            let bx = &x[r][i];
+            let qx = nibbles_legacy(&bx.qs);
+            let dm = h2f_pair(bx.d, bx.m);
+            for t in 0..T {
+                let prod = _mm_mul_ps(dm, ds[t]);
+                let p = _mm256_madd_epi16(_mm256_maddubs_epi16(qx, qy[t]), ones);
+                let d = _mm256_broadcastss_ps(prod);
+                acc[r][t] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(p), acc[r][t]);
+                summs[r][t] = _mm_add_ps(summs[r][t], prod);
+            }
+        }
+    }
+    for r in 0..R {
+        for t in 0..T {
+            out[r * T + t] = hsum_ps(acc[r][t]) + _mm_cvtss_f32(_mm_movehdup_ps(summs[r][t]));
+        }
+    }
+}
+
+// q - 16 as a signed byte: the low nibble when the fifth bit is set, else the low nibble with
+// 0xF0 OR-ed in (i.e. minus 16).
+legacy_tile!(
+    t_q5_0,
+    BlockQ5_0,
+    BlockQ8_0,
+    true,
+    |bx| _mm256_or_si256(
+        nibbles_legacy(&bx.qs),
+        _mm256_andnot_si256(
+            bits_to_bytes(u32::from_le_bytes(bx.qh)),
+            _mm256_set1_epi8(0xF0u8 as i8)
+        )
+    ),
+    |_b, _a| 0.0
+);
+
+#[target_feature(enable = "avx2,fma,f16c")]
+fn t_q4_k<const R: usize, const T: usize>(w: [&[u8]; R], a: [&[u8]; T], out: &mut [f32]) {
+    let x: [&[BlockQ4K]; R] = w.map(cast_slice);
+    let y: [&[BlockQ8K]; T] = a.map(cast_slice);
+    let nb = y[0].len();
+    let m4 = _mm256_set1_epi8(0x0F);
+    let mut acc = [[_mm256_setzero_ps(); T]; R];
+    for i in 0..nb {
+        let mut dy = [0f32; T];
+        let mut bsums = [_mm256_setzero_si256(); T];
+        for t in 0..T {
+            dy[t] = y[t][i].d();
+            bsums[t] = load_bsums(&y[t][i]);
+        }
+        for r in 0..R {
+            let bx = &x[r][i];
+            let (sc, mn) = k4_scales(&bx.scales);
+            // mins[j/2] against bsums[j]: lane k of vpmaddwd = (bsum 2k + bsum 2k+1)·min k.
+            let m = |k: usize| i16::from(mn[k]);
+            let mins = _mm256_setr_epi16(
+                m(0),
+                m(0),
+                m(1),
+                m(1),
+                m(2),
+                m(2),
+                m(3),
+                m(3),
+                m(4),
+                m(4),
+                m(5),
+                m(5),
+                m(6),
+                m(6),
+                m(7),
+                m(7),
+            );
+            let mut sumi = [_mm256_setzero_si256(); T];
+            for c in 0..4 {
+                let q4 = load32(arr32(&bx.qs[32 * c..]));
+                let lo = _mm256_and_si256(q4, m4);
+                let hi = _mm256_and_si256(_mm256_srli_epi16::<4>(q4), m4);
+                let s_lo = _mm256_set1_epi16(i16::from(sc[2 * c]));
+                let s_hi = _mm256_set1_epi16(i16::from(sc[2 * c + 1]));
+                for t in 0..T {
+                    let p_lo = _mm256_maddubs_epi16(lo, load32_i8(arr32(&y[t][i].qs[64 * c..])));
+                    let p_hi =
+                        _mm256_maddubs_epi16(hi, load32_i8(arr32(&y[t][i].qs[64 * c + 32..])));
+                    sumi[t] = _mm256_add_epi32(sumi[t], _mm256_madd_epi16(p_lo, s_lo));
+                    sumi[t] = _mm256_add_epi32(sumi[t], _mm256_madd_epi16(p_hi, s_hi));
+                }
+            }
+            let (dx, dminx) = (h2f(bx.d), h2f(bx.dmin));
+            for t in 0..T {
+                let d = _mm256_set1_ps(dx * dy[t]);
+                acc[r][t] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(sumi[t]), acc[r][t]);
+                let summs = _mm256_madd_epi16(bsums[t], mins);
+                let dm = _mm256_set1_ps(dminx * dy[t]);
+                acc[r][t] = _mm256_fnmadd_ps(dm, _mm256_cvtepi32_ps(summs), acc[r][t]);
+            }
+        }
+    }
+    for r in 0..R {
+        for t in 0..T {
+            out[r * T + t] = hsum_ps(acc[r][t]);
+        }
+    }
+}
+
+#[target_feature(enable = "avx2,fma,f16c")]
+fn t_q6_k<const R: usize, const T: usize>(w: [&[u8]; R], a: [&[u8]; T], out: &mut [f32]) {
+    let x: [&[BlockQ6K]; R] = w.map(cast_slice);
+    let y: [&[BlockQ8K]; T] = a.map(cast_slice);
+    let nb = y[0].len();
+    let m4 = _mm256_set1_epi8(0x0F);
+    let m3 = _mm256_set1_epi8(3);
+    let mut acc = [[_mm256_setzero_ps(); T]; R];
+    for i in 0..nb {
+        let mut dy = [0f32; T];
+        let mut bsums = [_mm256_setzero_si256(); T];
+        for t in 0..T {
+            dy[t] = y[t][i].d();
+            bsums[t] = load_bsums(&y[t][i]);
+        }
+        for r in 0..R {
+            let bx = &x[r][i];
+            // SAFETY: `scales` is 16 readable bytes; the load is unaligned.
+            let sc8 = unsafe { _mm_loadu_si128(bx.scales.as_ptr().cast()) };
+            let sc16 = _mm256_cvtepi8_epi16(sc8);
+            let mut sumi = [_mm256_setzero_si256(); T];
+            for h in 0..2 {
+                let ql0 = load32(arr32(&bx.ql[64 * h..]));
+                let ql1 = load32(arr32(&bx.ql[64 * h + 32..]));
+                let qh = load32(arr32(&bx.qh[32 * h..]));
+                for k in 0..4usize {
+                    let src = if k & 1 == 0 { ql0 } else { ql1 };
+                    let low = if k < 2 {
+                        _mm256_and_si256(src, m4)
+                    } else {
+                        _mm256_and_si256(_mm256_srli_epi16::<4>(src), m4)
+                    };
+                    let high =
+                        _mm256_and_si256(_mm256_srl_epi16(qh, _mm_cvtsi32_si128(2 * k as i32)), m3);
+                    // The unsigned 6-bit quant q (0..64); its -32 offset is applied below
+                    // through Q8_K's block sums.
+                    let q = _mm256_or_si256(low, _mm256_slli_epi16::<4>(high));
+                    let e0 = 128 * h + 32 * k;
+                    let sc = scale_pair(
+                        i16::from(bx.scales[e0 / 16]),
+                        i16::from(bx.scales[e0 / 16 + 1]),
+                    );
+                    for t in 0..T {
+                        let p16 = _mm256_maddubs_epi16(q, load32_i8(arr32(&y[t][i].qs[e0..])));
+                        sumi[t] = _mm256_add_epi32(sumi[t], _mm256_madd_epi16(p16, sc));
+                    }
+                }
+            }
+            let dx = h2f(bx.d);
+            for t in 0..T {
+                // Σ_j scale_j · Σ(q - 32)·q8 = Σ_j scale_j · Σ q·q8 - 32 · Σ_j scale_j · bsum_j.
+                let off = _mm256_slli_epi32::<5>(_mm256_madd_epi16(bsums[t], sc16));
+                let total = _mm256_sub_epi32(sumi[t], off);
+                let d = _mm256_set1_ps(dx * dy[t]);
+                acc[r][t] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(total), acc[r][t]);
+            }
+        }
+    }
+    for r in 0..R {
+        for t in 0..T {
+            out[r * T + t] = hsum_ps(acc[r][t]);
+        }
+    }
+}
+
+/// `[&[u8]; N]` from a slice of exactly N row slices.
+#[inline]
+fn rows<'a, const N: usize>(s: &[&'a [u8]]) -> [&'a [u8]; N] {
+    s.try_into().expect("tile shape")
+}
+
+/// Generates the safe tile entry point (dispatching on the shape) and the 1×1 pair kernel
+/// of a tile kernel.
+macro_rules! tile_entry {
+    ($($tile:ident, $pair:ident => $k:ident);* $(;)?) => {$(
+        fn $tile(w: &[&[u8]], a: &[&[u8]], out: &mut [f32]) {
+            debug_assert_eq!(out.len(), w.len() * a.len());
+            // SAFETY: `tile_fn` hands this out only when `available()` confirmed AVX2, FMA
+            // and F16C.
+            unsafe {
+                match (w.len(), a.len()) {
+                    (4, 1) => $k::<4, 1>(rows(w), rows(a), out),
+                    (2, 4) => $k::<2, 4>(rows(w), rows(a), out),
+                    (2, 3) => $k::<2, 3>(rows(w), rows(a), out),
+                    (2, 2) => $k::<2, 2>(rows(w), rows(a), out),
+                    (2, 1) => $k::<2, 1>(rows(w), rows(a), out),
+                    (1, 4) => $k::<1, 4>(rows(w), rows(a), out),
+                    (1, 3) => $k::<1, 3>(rows(w), rows(a), out),
+                    (1, 2) => $k::<1, 2>(rows(w), rows(a), out),
+                    (nw, na) => {
+                        for r in 0..nw {
+                            for t in 0..na {
+                                $k::<1, 1>([w[r]], [a[t]], &mut out[r * na + t..r * na + t + 1]);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        fn $pair(w: &[u8], a: &[u8]) -> f32 {
+            let mut out = [0f32];
+            // SAFETY: as above: only reachable when the CPU has the features.
+            unsafe { $k::<1, 1>([w], [a], &mut out) };
+            out[0]
+        }
+    )*};
+}
+
+tile_entry!(
+    tile_q8_0, w_q8_0 => t_q8_0;
+    tile_q4_0, w_q4_0 => t_q4_0;
+    tile_q4_1, w_q4_1 => t_q4_1;
+    tile_q5_0, w_q5_0 => t_q5_0;
+    tile_q4_k, w_q4_k => t_q4_k;
+    tile_q6_k, w_q6_k => t_q6_k;
+);
+
+/// The tile kernel for `ty`, when this CPU can run it and one exists.
+pub fn tile_fn(ty: GgmlType) -> Option<super::TileFn> {
+    if !available() {
+        return None;
+    }
+    use GgmlType as G;
+    Some(match ty {
+        G::Q8_0 => tile_q8_0,
+        G::Q4_0 => tile_q4_0,
+        G::Q4_1 => tile_q4_1,
+        G::Q5_0 => tile_q5_0,
+        G::Q4_K => tile_q4_k,
+        G::Q6_K => tile_q6_k,
+        _ => return None,
+    })
 }
 
 // ------------------------------------------------------------------------------ wrappers
@@ -487,13 +708,7 @@ macro_rules! wrap {
 wrap!(
     w_f32 => k_f32,
     w_f16 => k_f16,
-    w_q8_0 => k_q8_0,
-    w_q4_0 => k_q4_0,
-    w_q4_1 => k_q4_1,
-    w_q5_0 => k_q5_0,
     w_q2_k => k_q2_k,
     w_q3_k => k_q3_k,
-    w_q4_k => k_q4_k,
     w_q5_k => k_q5_k,
-    w_q6_k => k_q6_k,
 );

@@ -97,6 +97,7 @@ fn store_levels<T: Copy, U, const N: usize>(
 /// `ref_scales` of `quant::kquants::q4_k` (the no-imatrix Q4_K/Q5_K scale search), the eight
 /// 32-element sub-blocks in eight lanes.
 #[inline(always)]
+#[allow(clippy::too_many_arguments)] // the scalar reference's parameters, one to one
 fn ref_scales<S: Simd>(
     s: S,
     x: &[f32; QK_K],
