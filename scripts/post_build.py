@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """trunk post_build hook: make the build CSP-clean and offline-ready.
 
+0. Builds the page areas' wasm modules (scripts/build_areas.py) and names them in index.html.
 1. Moves trunk's inline module loader out of index.html into a hashed file, so the
    Content-Security-Policy needs no 'unsafe-inline' (and fails the build if any inline script is
    left).
@@ -34,6 +35,15 @@ def externalise(m: re.Match) -> str:
     attrs = re.sub(r'\s(nonce|integrity)="[^"]*"', "", attrs)
     return f'<script{attrs} src="/{name}"></script>'
 
+
+# The page areas (app/src/ui/area.rs): built here (trunk builds one main-thread app) and
+# named in a meta tag each; the shell imports them when one of their routes is first shown.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import build_areas  # noqa: E402
+
+areas = build_areas.build(staging)
+meta = "".join(f'\n  <meta name="bitsmith-area-{n}" content="/{js} /{wasm}">' for n, (js, wasm) in sorted(areas.items()))
+html = html.replace("</head>", meta + "\n</head>", 1)
 
 html = INLINE.sub(externalise, html)
 left = [m for m in INLINE.finditer(html) if "src=" not in m.group("attrs") and m.group("body").strip()]

@@ -29,7 +29,13 @@ for ref in re.findall(r'(?:href|src)="/([^"]+)"', html):
 # The loader script imports the app's JS, which fetches the wasm (both already preloaded above).
 worker = [dist / n for n in ("worker_loader.js", "worker.js", "worker_bg.wasm") if (dist / n).exists()]
 
-rows = [("first load", p) for p in dict.fromkeys(first)] + [("engine worker", p) for p in worker]
+areas = []
+for name, files in re.findall(r'<meta name="bitsmith-area-([a-z]+)" content="([^"]+)"', html):
+    areas += [(f"area {name}", dist / f.lstrip("/")) for f in files.split()]
+if not areas:
+    sys.exit("size_report: index.html names no area modules (post_build.py did not run?)")
+
+rows = [("first load", p) for p in dict.fromkeys(first)] + [("engine worker", p) for p in worker] + areas
 print(f"{'part':<14} {'file':<46} {'raw':>10} {'gzip':>10}")
 totals = {}
 for part, p in rows:

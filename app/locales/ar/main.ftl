@@ -56,3 +56,9 @@ settings-bench-failed = فشل الاختبار: { $reason }
 not-found-title = الصفحة غير موجودة
 not-found-body = لا توجد صفحة في هذا العنوان.
 not-found-home = اذهب إلى الدروس
+
+## Page areas loaded on demand
+area-loading = جارٍ تحميل هذه الصفحة…
+area-failed-title = تعذّر تحميل هذه الصفحة
+area-failed = لم تصل شيفرتها: { $reason }. تحقّق من الاتصال وحاول مرة أخرى؛ لم يُفقد شيء مما حفظته.
+area-retry = حاول مرة أخرى

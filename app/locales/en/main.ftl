@@ -56,3 +56,9 @@ settings-bench-failed = The benchmark failed: { $reason }
 not-found-title = Page not found
 not-found-body = There is no page at this address.
 not-found-home = Go to the lessons
+
+## Page areas loaded on demand
+area-loading = Loading this page…
+area-failed-title = This page could not be loaded
+area-failed = Its code did not arrive: { $reason }. Check the connection and try again; nothing you saved is lost.
+area-retry = Try again

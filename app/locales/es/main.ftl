@@ -56,3 +56,9 @@ settings-bench-failed = La prueba falló: { $reason }
 not-found-title = Página no encontrada
 not-found-body = No hay ninguna página en esta dirección.
 not-found-home = Ir a las lecciones
+
+## Page areas loaded on demand
+area-loading = Cargando esta página…
+area-failed-title = No se pudo cargar esta página
+area-failed = Su código no llegó: { $reason }. Comprueba la conexión e inténtalo de nuevo; no se pierde nada de lo que guardaste.
+area-retry = Reintentar

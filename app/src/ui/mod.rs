@@ -1,10 +1,13 @@
 //! The Yew UI: routes, layout, and the contexts every page reads (translations, settings, the
 //! engine worker, connectivity, app updates).
 
+pub mod area;
 mod engine;
 mod layout;
 mod pages;
 mod sw;
+
+use std::cell::Cell;
 
 use std::rc::Rc;
 
@@ -63,9 +66,64 @@ pub struct SettingsCtx {
     pub set: Callback<Settings>,
 }
 
-/// Mounts the app on `<body>`.
+/// What this wasm module renders: the shell (layout, router, Settings, and hosts for the
+/// areas), or one area's pages inside the host the shell made for it (`area`).
+#[derive(Clone, Copy)]
+enum Frame {
+    Shell,
+    Area(fn(Route) -> Html),
+}
+
+thread_local! {
+    static FRAME: Cell<Frame> = const { Cell::new(Frame::Shell) };
+}
+
+/// Mounts the shell on `<body>`.
 pub fn start() {
+    area::sync_navigation();
     yew::Renderer::<Root>::new().render();
+}
+
+/// Mounts an area's app in the element the shell made for it.
+fn start_area(area: area::Area, switch: fn(Route) -> Html) {
+    FRAME.with(|f| f.set(Frame::Area(switch)));
+    area::sync_navigation();
+    let id = format!("area-{}", area.name());
+    match gloo::utils::document().get_element_by_id(&id) {
+        Some(host) => {
+            // Yew numbers the DOM subtrees it manages per wasm module, from 1, and marks elements
+            // and events with that number. The shell's root is 1; were this area's root 1 too, the
+            // shell's event delegation would take clicks inside the area for its own and call its
+            // own handlers. A throw-away app on a detached element uses up number 1 here.
+            if let Ok(spare) = gloo::utils::document().create_element("div") {
+                yew::Renderer::<Spare>::with_root(spare).render().destroy();
+            }
+            yew::Renderer::<Root>::with_root(host).render();
+        }
+        None => web_sys::console::error_1(
+            &format!("no #{id} to mount the {} area in", area.name()).into(),
+        ),
+    }
+}
+
+#[function_component(Spare)]
+fn spare() -> Html {
+    html! {}
+}
+
+/// Entry of the Learn module (`src/bin/area_learn.rs`).
+pub fn start_learn() {
+    start_area(area::Area::Learn, pages::learn_switch);
+}
+
+/// Entry of the Workbench module (`src/bin/area_workbench.rs`).
+pub fn start_workbench() {
+    start_area(area::Area::Workbench, pages::workbench_switch);
+}
+
+/// Entry of the Planner module (`src/bin/area_planner.rs`).
+pub fn start_planner() {
+    start_area(area::Area::Planner, pages::planner_switch);
 }
 
 fn preferred_languages() -> Vec<String> {
@@ -214,11 +272,36 @@ fn app(props: &AppProps) -> Html {
                 let save_error = save_error.clone();
                 wasm_bindgen_futures::spawn_local(async move {
                     let r = store.put(STORE_KV, "settings", &next).await;
+                    if r.is_ok() {
+                        area::announce_settings();
+                    }
                     save_error.set(r.err().map(|e| e.to_string()));
                 });
             }
         })
     };
+    {
+        // Another module (the shell's Settings page, say) saved new settings: read them again.
+        let settings = settings.clone();
+        let store = props.store.clone();
+        use_effect_with((), move |_| {
+            let listener = gloo::events::EventListener::new(
+                &gloo::utils::window(),
+                area::SETTINGS_EVENT,
+                move |_| {
+                    let (settings, store) = (settings.clone(), store.clone());
+                    if let Some(StoreHandle(store)) = store {
+                        wasm_bindgen_futures::spawn_local(async move {
+                            if let Ok(Some(s)) = store.get::<Settings>(STORE_KV, "settings").await {
+                                settings.set(s);
+                            }
+                        });
+                    }
+                },
+            );
+            move || drop(listener)
+        });
+    }
     let ctx = SettingsCtx {
         settings: (*settings).clone(),
         set,
@@ -230,9 +313,14 @@ fn app(props: &AppProps) -> Html {
                 <ContextProvider<Engine> context={engine}>
                     <ContextProvider<Option<StoreHandle>> context={props.store.clone()}>
                         <BrowserRouter>
-                            <layout::Layout storage_error={(*save_error).clone()}>
-                                <Switch<Route> render={pages::switch} />
-                            </layout::Layout>
+                            { match FRAME.with(Cell::get) {
+                                Frame::Shell => html! {
+                                    <layout::Layout storage_error={(*save_error).clone()}>
+                                        <Switch<Route> render={pages::shell_switch} />
+                                    </layout::Layout>
+                                },
+                                Frame::Area(switch) => html! { <Switch<Route> render={switch} /> },
+                            } }
                         </BrowserRouter>
                     </ContextProvider<Option<StoreHandle>>>
                 </ContextProvider<Engine>>

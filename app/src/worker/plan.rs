@@ -102,10 +102,12 @@ async fn bench(
     buf.extend(0..elems as u64);
     let want = kernels::series_sum(elems as u64);
     let (mut busy, mut best_gbs, mut passes) = (0f64, 0f64, 0u32);
+    // The step clock spans passes: one pass can be shorter than the step budget, and a clock
+    // restarted per pass would then never yield (no progress, no cancel).
+    let mut step_start = now_ms();
     while busy < phase_ms || passes < 2 {
         let mut pass_ms = 0f64;
         let mut sum = 0u64;
-        let mut step_start = now_ms();
         for chunk in buf.chunks(STREAM_CHUNK) {
             let t0 = now_ms();
             sum = sum.wrapping_add(kernels::stream_sum(chunk));
@@ -144,10 +146,10 @@ async fn bench(
     let flops = 2.0 * (n as f64).powi(3);
     let (mut busy2, mut best_gflops, mut reps) = (0f64, 0f64, 0u32);
     let gemm_start = busy;
+    let mut step_start = now_ms();
     while busy2 < phase_ms || reps < 2 {
         c.fill(0.0);
         let mut rep_ms = 0f64;
-        let mut step_start = now_ms();
         let mut row = 0;
         while row < n {
             let end = (row + GEMM_ROWS).min(n);

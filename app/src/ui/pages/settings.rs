@@ -218,7 +218,8 @@ fn engine_section() -> Html {
         Callback::from(move |_| {
             let job = engine.start(JobSpec::QuantBench {
                 ty: GgmlType::Q8_0,
-                rows: 4096,
+                // About a second on a laptop core: long enough to watch progress and cancel.
+                rows: 65536,
                 cols: 4096,
             });
             bench_job.set(Some(job));
