@@ -22,6 +22,7 @@ for arg in "$@"; do
     esac
 done
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+source "$ROOT/scripts/env.sh"
 PY="${BITSMITH_PYTHON:-python3}"
 MODELS="${BITSMITH_MODELS:-$HOME/.cache/bitsmith/models}"
 MODEL="$MODELS/SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -38,7 +39,7 @@ fi
 
 cd "$ROOT"
 cargo build --release -p bitsmith-engine --bin bitsmith
-BIN="$ROOT/target/release/bitsmith"
+BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/bitsmith"
 
 mkdir -p "$BENCH_DIR"
 F32="$BENCH_DIR/SmolLM2-135M-Instruct.F32.gguf"
