@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -97,10 +98,29 @@ def bench_llama(model: Path, reps: int) -> dict:
     return best
 
 
+def bench_browser(runner: str, model: Path, reps: int) -> dict:
+    """The engine (wasm) and wllama in headless Chromium on the same file (bench/wasm-infer)."""
+    out = subprocess.run(["node", runner, str(model), str(N_GEN), str(reps)],
+                         capture_output=True, text=True)
+    if out.returncode != 0:
+        sys.exit(f"browser benchmark failed on {model.name}:\n{out.stderr[-2000:]}")
+    res = json.loads(out.stdout.strip().splitlines()[-1])
+
+    def side(runs):
+        return {"pp": statistics.median(r["prompt_per_second"] for r in runs),
+                "tg": statistics.median(r["predicted_per_second"] for r in runs),
+                "n_prompt": runs[0]["prompt_tokens"]}
+
+    return {"engine": side(res["runs"]), "wllama": side(res["wllama_runs"]),
+            "backend": res["backend"], "browser": res["browser"], "n": res["n"]}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--browser-runner", help="bench/wasm-infer/run.mjs: also time the engine "
+                    "in headless Chromium against wllama")
     args = ap.parse_args()
     binary = os.environ.get("BITSMITH_BIN", str(ROOT / "target" / "release" / "bitsmith"))
     bw_wall, bw_cpu = bandwidth()
@@ -113,7 +133,10 @@ def main() -> int:
         b = bench_bitsmith(binary, model, args.reps)
         l = bench_llama(model, args.reps)
         roof_cpu = bw_cpu / b["bytes_per_token"]
-        rows.append({"model": v, "bitsmith": b, "llama_cpp": l, "roofline_tok_s": roof_cpu})
+        row = {"model": v, "bitsmith": b, "llama_cpp": l, "roofline_tok_s": roof_cpu}
+        if args.browser_runner:
+            row["browser"] = bench_browser(args.browser_runner, model, args.reps)
+        rows.append(row)
     load = os.getloadavg()
     report = {
         "cpu": next((ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo")
@@ -141,6 +164,20 @@ def main() -> int:
               f"| {b['pp_cpu']:.0f} ({b['pp']:.0f}) | {l['pp_cpu']:.0f} ({l['pp']:.0f}) "
               f"| {b['tg_cpu']:.1f} ({b['tg']:.1f}) | {l['tg_cpu']:.1f} ({l['tg']:.1f}) "
               f"| {r['roofline_tok_s']:.0f} | {100 * b['tg_cpu'] / r['roofline_tok_s']:.0f}% |")
+    if args.browser_runner:
+        br = rows[0]["browser"]
+        print()
+        print(f"In headless Chromium {br['browser']}, one thread, CPU (engine: wasm "
+              f"{br['backend']}; wllama: its single-thread build, n_gpu_layers 0), medians of "
+              f"{args.reps} alternating runs, tokens/s:")
+        print("| model | pp engine | pp wllama | pp ratio | tg engine | tg wllama | tg ratio |")
+        print("|---|---|---|---|---|---|---|")
+        for r in rows:
+            e, w = r["browser"]["engine"], r["browser"]["wllama"]
+            print(f"| {r['model']} | {e['pp']:.0f} | {w['pp']:.0f} | {e['pp'] / w['pp']:.2f}x "
+                  f"| {e['tg']:.1f} | {w['tg']:.1f} | {e['tg'] / w['tg']:.2f}x |")
+        print(f"(prompt {br['engine']['n_prompt']} tokens, wllama {br['wllama']['n_prompt']}; "
+              f"{br['n']} generated; ratio = engine / wllama, above 1 is faster)")
     print(f"\nbitsmith kernels: {rows[0]['bitsmith']['backend']}; "
           f"prompt {rows[0]['bitsmith']['n_prompt']} tokens (llama.cpp "
           f"{rows[0]['llama_cpp']['n_prompt']}), {N_GEN} generated")

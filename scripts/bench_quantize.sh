@@ -53,7 +53,7 @@ if [[ "$WASM" == 1 ]]; then
     # .cargo/config.toml turns on simd128 for wasm32 builds.
     (cd "$ROOT/bench/wasm-quant" && cargo build --release --target wasm32-unknown-unknown)
     wasm-bindgen --target web --no-typescript --out-dir "$ROOT/bench/wasm-quant/www/pkg" \
-        "$ROOT/bench/wasm-quant/target/wasm32-unknown-unknown/release/bitsmith_bench_wasm.wasm"
+        "${CARGO_TARGET_DIR:-$ROOT/bench/wasm-quant/target}/wasm32-unknown-unknown/release/bitsmith_bench_wasm.wasm"
     WASM_ARGS=(--wasm-runner "$ROOT/bench/wasm-quant/run.mjs")
 fi
 
