@@ -117,18 +117,20 @@ fn trimmed(dims: &[u64]) -> &[u64] {
     &dims[..n]
 }
 
+/// Finds the bytes of the file range `start..end` (one tensor's data).
+type Locate<'a> = dyn Fn(u64, u64) -> Option<TensorBytes> + 'a;
+
 struct Loader<'a> {
     gpu: &'a Gpu,
     file: &'a GgufFile,
-    bytes: &'a SharedBytes,
+    locate: &'a Locate<'a>,
 }
 
 impl Loader<'_> {
     fn find(&self, name: &str) -> Option<(&TensorInfo, TensorBytes)> {
         let (i, info) = self.file.tensor(name)?;
         let r = self.file.tensor_range(i)?;
-        let range = usize::try_from(r.start).ok()?..usize::try_from(r.end).ok()?;
-        Some((info, TensorBytes::new(self.bytes.clone(), range)?))
+        Some((info, (self.locate)(r.start, r.end)?))
     }
 
     fn need(&self, name: &str, shape: &[u64]) -> Result<(&TensorInfo, TensorBytes), InferError> {
@@ -187,11 +189,36 @@ impl GpuLlama {
         file: &GgufFile,
         bytes: SharedBytes,
     ) -> Result<GpuLlama, LlamaError> {
-        let ld = Loader {
-            gpu,
-            file,
-            bytes: &bytes,
+        let locate = |start: u64, end: u64| {
+            let range = usize::try_from(start).ok()?..usize::try_from(end).ok()?;
+            TensorBytes::new(bytes.clone(), range)
         };
+        Self::build(gpu, file, &locate)
+    }
+
+    /// The same from a file held as several buffers, `(offset in the file, bytes)`, each
+    /// tensor inside one of them: how the browser worker holds a model it read from IndexedDB
+    /// (and shares with the CPU model, so uploading copies nothing in wasm memory).
+    pub fn from_gguf_chunks(
+        gpu: &Gpu,
+        file: &GgufFile,
+        chunks: &[(u64, SharedBytes)],
+    ) -> Result<GpuLlama, LlamaError> {
+        let locate = |start: u64, end: u64| {
+            chunks.iter().find_map(|(off, buf)| {
+                let len = (**buf).as_ref().len() as u64;
+                if start >= *off && end <= off + len {
+                    TensorBytes::new(buf.clone(), (start - off) as usize..(end - off) as usize)
+                } else {
+                    None
+                }
+            })
+        };
+        Self::build(gpu, file, &locate)
+    }
+
+    fn build(gpu: &Gpu, file: &GgufFile, locate: &Locate<'_>) -> Result<GpuLlama, LlamaError> {
+        let ld = Loader { gpu, file, locate };
         let (embd_info, embd_data) = ld
             .find("token_embd.weight")
             .ok_or_else(|| InferError::MissingTensor("token_embd.weight".into()))?;

@@ -68,12 +68,30 @@ pub enum GenEvent {
     Done { reason: StopReason, text: String },
 }
 
-/// A running generation.
-pub struct Generation {
-    model: Arc<Model>,
+/// What [`Decoding::next`] asks of its caller.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Step {
+    /// Run these tokens through the model at the next positions and hand the logits of the rows
+    /// `outputs` names to [`Decoding::feed`] (an empty vector for [`Outputs::None`]).
+    Forward { tokens: Vec<u32>, outputs: Outputs },
+    /// Something happened.
+    Event(GenEvent),
+}
+
+/// The part of a forward-pass-in-flight [`Decoding`] remembers until its logits arrive.
+#[derive(Clone, Debug)]
+enum Awaiting {
+    Prefill { end: usize },
+    Token { id: u32, text: String },
+}
+
+/// Generation without a model: prompt batching, sampling, stopping and streaming text, asking
+/// its caller for each forward pass ([`Step::Forward`]) and taking the logits back
+/// ([`Decoding::feed`]). [`Generation`] drives it with the CPU model; the browser worker drives
+/// it with the WebGPU model, whose forward pass is asynchronous. One logic, every backend.
+pub struct Decoding {
     tokenizer: Arc<Tokenizer>,
     cfg: GenerationConfig,
-    ctx: Context,
     sampler: Sampler,
     prompt: Vec<u32>,
     n_prefilled: usize,
@@ -82,17 +100,24 @@ pub struct Generation {
     decoder: StreamDecoder,
     finished: Option<StopReason>,
     cancel: CancelToken,
+    /// Positions filled in the model's context, and how many it has.
+    n_past: usize,
+    n_ctx: usize,
+    awaiting: Option<Awaiting>,
+    /// The event of the forward pass just fed, returned by the next `next`.
+    ready: Option<GenEvent>,
 }
 
-impl Generation {
-    /// Starts a generation from prompt tokens.
+impl Decoding {
+    /// Starts from prompt tokens for a model with `n_vocab` tokens. The context the caller
+    /// creates must hold [`Decoding::n_ctx`] positions.
     pub fn new(
-        model: Arc<Model>,
         tokenizer: Arc<Tokenizer>,
+        n_vocab: usize,
         prompt: Vec<u32>,
         cfg: GenerationConfig,
         cancel: CancelToken,
-    ) -> Result<Generation, InferError> {
+    ) -> Result<Decoding, InferError> {
         if prompt.is_empty() {
             return Err(InferError::Empty("the prompt has no tokens"));
         }
@@ -110,20 +135,15 @@ impl Generation {
                 needed: prompt.len(),
             });
         }
-        if let Some(&t) = prompt.iter().find(|&&t| t as usize >= model.n_vocab()) {
-            return Err(InferError::TokenOutOfRange {
-                token: t,
-                n_vocab: model.n_vocab(),
-            });
+        if let Some(&t) = prompt.iter().find(|&&t| t as usize >= n_vocab) {
+            return Err(InferError::TokenOutOfRange { token: t, n_vocab });
         }
         let mut sampler = Sampler::new(cfg.sampler.clone())?;
         for &t in &prompt {
             sampler.accept(t);
         }
-        Ok(Generation {
-            ctx: model.new_context(n_ctx)?,
+        Ok(Decoding {
             decoder: tokenizer.stream_decoder(false),
-            model,
             tokenizer,
             cfg,
             sampler,
@@ -133,22 +153,16 @@ impl Generation {
             logits: Vec::new(),
             finished: None,
             cancel,
+            n_past: 0,
+            n_ctx,
+            awaiting: None,
+            ready: None,
         })
     }
 
-    /// Starts from text: tokenized as llama.cpp does (BOS if the vocabulary asks for it,
-    /// special tokens in the text parsed). With `chat`, the text becomes one user turn
-    /// formatted by the model's chat template, with the assistant prompt appended.
-    pub fn from_text(
-        model: Arc<Model>,
-        tokenizer: Arc<Tokenizer>,
-        text: &str,
-        chat: bool,
-        cfg: GenerationConfig,
-        cancel: CancelToken,
-    ) -> Result<Generation, InferError> {
-        let prompt = prompt_tokens(&tokenizer, text, chat)?;
-        Generation::new(model, tokenizer, prompt, cfg, cancel)
+    /// Context positions the model needs.
+    pub fn n_ctx(&self) -> usize {
+        self.n_ctx
     }
 
     pub fn prompt(&self) -> &[u32] {
@@ -184,21 +198,30 @@ impl Generation {
         }
     }
 
-    fn finish(&mut self, reason: StopReason) -> GenEvent {
+    fn finish(&mut self, reason: StopReason) -> Step {
         self.finished = Some(reason);
-        GenEvent::Done {
+        Step::Event(GenEvent::Done {
             reason,
             text: self.decoder.finish(),
-        }
+        })
     }
 
-    /// Does one unit of work: one prompt micro-batch, or one generated token.
-    pub fn step(&mut self) -> Result<GenEvent, InferError> {
+    /// The next thing to do: a forward pass for the caller to run (one prompt micro-batch, or
+    /// the token just sampled fed back), or an event.
+    pub fn next(&mut self) -> Result<Step, InferError> {
+        if self.awaiting.is_some() {
+            return Err(InferError::Config(
+                "a forward pass is still waiting for its logits".into(),
+            ));
+        }
+        if let Some(ev) = self.ready.take() {
+            return Ok(Step::Event(ev));
+        }
         if let Some(reason) = self.finished {
-            return Ok(GenEvent::Done {
+            return Ok(Step::Event(GenEvent::Done {
                 reason,
                 text: String::new(),
-            });
+            }));
         }
         if self.cancel.is_cancelled() {
             return Ok(self.finish(StopReason::Cancelled));
@@ -211,16 +234,10 @@ impl Generation {
             } else {
                 Outputs::None
             };
-            let logits =
-                self.model
-                    .forward(&mut self.ctx, &self.prompt[self.n_prefilled..end], outputs)?;
-            self.n_prefilled = end;
-            if end == n {
-                self.logits = logits;
-            }
-            return Ok(GenEvent::Prefill {
-                done: end,
-                total: n,
+            self.awaiting = Some(Awaiting::Prefill { end });
+            return Ok(Step::Forward {
+                tokens: self.prompt[self.n_prefilled..end].to_vec(),
+                outputs,
             });
         }
         if self.generated.len() >= self.cfg.max_tokens {
@@ -237,12 +254,115 @@ impl Generation {
         self.sampler.accept(id);
         self.generated.push(id);
         let text = self.decoder.push(&self.tokenizer, id)?;
-        // Feed the token back unless nothing more will be sampled.
         self.logits.clear();
-        if self.generated.len() < self.cfg.max_tokens && self.ctx.n_past() < self.ctx.capacity() {
-            self.logits = self.model.forward(&mut self.ctx, &[id], Outputs::Last)?;
+        // Feed the token back unless nothing more will be sampled.
+        if self.generated.len() < self.cfg.max_tokens && self.n_past < self.n_ctx {
+            self.awaiting = Some(Awaiting::Token { id, text });
+            return Ok(Step::Forward {
+                tokens: vec![id],
+                outputs: Outputs::Last,
+            });
         }
-        Ok(GenEvent::Token { id, text })
+        Ok(Step::Event(GenEvent::Token { id, text }))
+    }
+
+    /// The logits of the forward pass [`Decoding::next`] asked for.
+    pub fn feed(&mut self, logits: Vec<f32>) -> Result<(), InferError> {
+        match self.awaiting.take() {
+            Some(Awaiting::Prefill { end }) => {
+                self.n_past += end - self.n_prefilled;
+                self.n_prefilled = end;
+                if end == self.prompt.len() {
+                    self.logits = logits;
+                }
+                self.ready = Some(GenEvent::Prefill {
+                    done: end,
+                    total: self.prompt.len(),
+                });
+            }
+            Some(Awaiting::Token { id, text }) => {
+                self.n_past += 1;
+                self.logits = logits;
+                self.ready = Some(GenEvent::Token { id, text });
+            }
+            None => {
+                return Err(InferError::Config(
+                    "logits fed with no forward pass asked for".into(),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A running generation on the CPU model.
+pub struct Generation {
+    core: Decoding,
+    model: Arc<Model>,
+    ctx: Context,
+}
+
+impl Generation {
+    /// Starts a generation from prompt tokens.
+    pub fn new(
+        model: Arc<Model>,
+        tokenizer: Arc<Tokenizer>,
+        prompt: Vec<u32>,
+        cfg: GenerationConfig,
+        cancel: CancelToken,
+    ) -> Result<Generation, InferError> {
+        let core = Decoding::new(tokenizer, model.n_vocab(), prompt, cfg, cancel)?;
+        Ok(Generation {
+            ctx: model.new_context(core.n_ctx())?,
+            core,
+            model,
+        })
+    }
+
+    /// Starts from text: tokenized as llama.cpp does (BOS if the vocabulary asks for it,
+    /// special tokens in the text parsed). With `chat`, the text becomes one user turn
+    /// formatted by the model's chat template, with the assistant prompt appended.
+    pub fn from_text(
+        model: Arc<Model>,
+        tokenizer: Arc<Tokenizer>,
+        text: &str,
+        chat: bool,
+        cfg: GenerationConfig,
+        cancel: CancelToken,
+    ) -> Result<Generation, InferError> {
+        let prompt = prompt_tokens(&tokenizer, text, chat)?;
+        Generation::new(model, tokenizer, prompt, cfg, cancel)
+    }
+
+    pub fn prompt(&self) -> &[u32] {
+        self.core.prompt()
+    }
+
+    /// Tokens generated so far.
+    pub fn generated(&self) -> &[u32] {
+        self.core.generated()
+    }
+
+    pub fn finished(&self) -> Option<StopReason> {
+        self.core.finished()
+    }
+
+    /// Progress over prompt + `max_tokens` tokens.
+    pub fn progress(&self) -> Progress {
+        self.core.progress()
+    }
+
+    /// Does one unit of work: one prompt micro-batch, or one generated token.
+    pub fn step(&mut self) -> Result<GenEvent, InferError> {
+        loop {
+            match self.core.next()? {
+                Step::Event(ev) => return Ok(ev),
+                Step::Forward { tokens, outputs } => {
+                    let logits = self.model.forward(&mut self.ctx, &tokens, outputs)?;
+                    self.core.feed(logits)?;
+                }
+            }
+        }
     }
 
     /// Steps to the end, handing every event to `on_event`.

@@ -30,7 +30,9 @@ pub use eval::{
     EvalConfig, KldConfig, KldJob, KldResult, PerplexityConfig, PerplexityJob, PerplexityResult,
     Quantiles, eval_tokens,
 };
-pub use generate::{GenEvent, Generation, GenerationConfig, StopReason, prompt_tokens};
+pub use generate::{
+    Decoding, GenEvent, Generation, GenerationConfig, Step, StopReason, prompt_tokens,
+};
 pub use hparams::{Arch, Hparams, RopeKind};
 pub use kv_cache::KvCache;
 pub use model::{Context, Model, Outputs, SharedModel};
