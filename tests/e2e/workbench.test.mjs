@@ -123,7 +123,38 @@ test("open the local SmolLM2 file, quantize to Q4_K_M, export the same bytes as 
     assert.match(stats, /worker memory [\d.]+ MiB/);
     const answer = await page.getByTestId("wb-answer").last().innerText();
     assert.ok(answer.trim().length > 0, "empty answer");
+    // Automatic backend: headless Chromium's only WebGPU adapter is SwiftShader (software), so
+    // the CPU kernels run it, and the page says why.
+    assert.match(stats, /on the CPU/);
+    assert.match(clean(await page.getByTestId("wb-gen-why-cpu").innerText()), /software one/);
     await noViolations(page, "chatted");
+
+    // The same greedy completion on the CPU and on WebGPU (SwiftShader, chosen explicitly):
+    // the GPU forward pass must give the same tokens.
+    const complete = async (backend) => {
+      await page.getByLabel(backend, { exact: true }).check();
+      await page.getByLabel("Complete text").check();
+      await page.getByLabel("Temperature").fill("0");
+      await page.getByLabel("Temperature").blur();
+      await page.getByLabel("Most tokens").fill("8");
+      await page.getByLabel("Most tokens").blur();
+      await page.getByLabel("Text to continue").fill("The capital of France is");
+      await page.getByTestId("wb-send").click();
+      await page.waitForSelector('[data-testid="wb-gen-status"]:has-text("Stopped at the token limit"), [data-testid="wb-gen-status"]:has-text("Finished")', { timeout: 300000 });
+      return {
+        text: await page.getByTestId("wb-answer").last().innerText(),
+        stats: clean(await page.getByTestId("wb-gen-stats").innerText()),
+      };
+    };
+    const onCpu = await complete("CPU");
+    assert.match(onCpu.stats, /on the CPU/);
+    const onGpu = await complete("WebGPU");
+    console.log(`# WebGPU run: ${onGpu.stats}`);
+    assert.match(onGpu.stats, /on WebGPU \(/);
+    assert.equal(await page.getByTestId("wb-gen-why-cpu").count(), 0);
+    assert.ok(onCpu.text.trim().length > 0, "empty completion");
+    assert.equal(onGpu.text, onCpu.text, "greedy text differs between WebGPU and CPU");
+    await noViolations(page, "ran on WebGPU");
 
     // Offline: the shell comes from the service worker, the model from IndexedDB.
     await controlled(page);

@@ -209,3 +209,14 @@ wb-gen-end-eog = انتهى.
 wb-gen-end-limit = توقّف عند حدّ الرموز.
 wb-gen-end-full = توقّف: امتلأ السياق.
 wb-gen-end-stopped = توقّف.
+
+## Run: where a generation runs
+wb-run-on = التشغيل على
+wb-run-on-auto = تلقائي (WebGPU على معالج رسوميات فعلي، وإلا المعالج المركزي)
+wb-run-on-cpu = المعالج المركزي
+wb-run-on-gpu = WebGPU
+wb-gen-on-cpu = على المعالج المركزي
+wb-gen-on-gpu = على WebGPU ({ $adapter })
+wb-gen-no-gpu-adapter = التشغيل على المعالج المركزي: لا يوجد محوّل WebGPU ({ $detail }).
+wb-gen-no-gpu-software = التشغيل على المعالج المركزي: محوّل WebGPU الوحيد، { $detail }، برمجي وأبطأ من نوى المعالج المركزي. اختر WebGPU لاستخدامه على أي حال.
+wb-gen-no-gpu-model = التشغيل على المعالج المركزي: لا يمكن تشغيل هذا النموذج على WebGPU ({ $detail }).

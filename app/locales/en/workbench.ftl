@@ -203,3 +203,14 @@ wb-gen-end-eog = Finished.
 wb-gen-end-limit = Stopped at the token limit.
 wb-gen-end-full = Stopped: the context is full.
 wb-gen-end-stopped = Stopped.
+
+## Run: where a generation runs
+wb-run-on = Run on
+wb-run-on-auto = Automatic (WebGPU on a hardware GPU, else the CPU)
+wb-run-on-cpu = CPU
+wb-run-on-gpu = WebGPU
+wb-gen-on-cpu = on the CPU
+wb-gen-on-gpu = on WebGPU ({ $adapter })
+wb-gen-no-gpu-adapter = Running on the CPU: there is no WebGPU adapter ({ $detail }).
+wb-gen-no-gpu-software = Running on the CPU: the only WebGPU adapter, { $detail }, is a software one and slower than the CPU kernels. Choose WebGPU to use it anyway.
+wb-gen-no-gpu-model = Running on the CPU: this model cannot run on WebGPU ({ $detail }).

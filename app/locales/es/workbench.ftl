@@ -203,3 +203,14 @@ wb-gen-end-eog = Terminado.
 wb-gen-end-limit = Detenido en el límite de tokens.
 wb-gen-end-full = Detenido: el contexto está lleno.
 wb-gen-end-stopped = Detenido.
+
+## Run: where a generation runs
+wb-run-on = Ejecutar en
+wb-run-on-auto = Automático (WebGPU en una GPU física; si no, la CPU)
+wb-run-on-cpu = CPU
+wb-run-on-gpu = WebGPU
+wb-gen-on-cpu = en la CPU
+wb-gen-on-gpu = en WebGPU ({ $adapter })
+wb-gen-no-gpu-adapter = Se ejecuta en la CPU: no hay adaptador WebGPU ({ $detail }).
+wb-gen-no-gpu-software = Se ejecuta en la CPU: el único adaptador WebGPU, { $detail }, es por software y más lento que los núcleos de CPU. Elige WebGPU para usarlo de todos modos.
+wb-gen-no-gpu-model = Se ejecuta en la CPU: este modelo no puede ejecutarse en WebGPU ({ $detail }).

@@ -78,6 +78,7 @@ pub enum WbJob {
         chat: bool,
         max_tokens: u32,
         temperature: f32,
+        backend: RunBackend,
     },
     GenNext {
         session: u32,
@@ -116,9 +117,61 @@ pub enum WbOutcome {
         done: Option<GenEnd>,
         /// The worker's wasm memory (weights, KV cache and all).
         memory: u64,
+        /// Where it runs, and why not on the GPU when that was asked for and not possible.
+        ran_on: RanOn,
     },
     /// The job could not be done; `kind` tells the UI which way out to offer.
     Failed(WbFailure),
+}
+
+/// Where the learner wants a generation to run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum RunBackend {
+    /// WebGPU on a hardware adapter, else the CPU (a software WebGPU adapter is slower than
+    /// the CPU kernels).
+    #[default]
+    Auto,
+    Cpu,
+    /// WebGPU on whatever adapter there is (the CPU when there is none, saying why).
+    Gpu,
+}
+
+/// Where a generation ran.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RanOn {
+    /// The CPU kernels (wasm simd128), and why not the GPU when it was asked for or looked for.
+    Cpu { why_not_gpu: Option<NoGpu> },
+    /// WebGPU, on this adapter.
+    Gpu { adapter: String },
+}
+
+/// Why a generation did not run on the GPU. `detail` is the browser's or the kernels' words.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum NoGpu {
+    /// No WebGPU adapter.
+    NoAdapter { detail: String },
+    /// Only a software adapter (Auto prefers the CPU kernels to it).
+    Software { adapter: String },
+    /// The model has a weight type the WGSL kernels do not decode, or did not fit.
+    Model { detail: String },
+}
+
+impl NoGpu {
+    /// The Fluent key of the sentence that explains it.
+    pub fn label_key(&self) -> &'static str {
+        match self {
+            NoGpu::NoAdapter { .. } => "wb-gen-no-gpu-adapter",
+            NoGpu::Software { .. } => "wb-gen-no-gpu-software",
+            NoGpu::Model { .. } => "wb-gen-no-gpu-model",
+        }
+    }
+
+    pub fn detail(&self) -> &str {
+        match self {
+            NoGpu::NoAdapter { detail } | NoGpu::Model { detail } => detail,
+            NoGpu::Software { adapter } => adapter,
+        }
+    }
 }
 
 /// Why a generation ended.

@@ -40,11 +40,14 @@ pub enum Msg {
     JobEnded(JobId),
 }
 
-type GpuSlot = Rc<RefCell<Option<Result<Rc<Gpu>, String>>>>;
+thread_local! {
+    /// The GPU, opened once on first use (or the reason there is none), for the worker's
+    /// lifetime: shared by the Settings check, the planner's benchmark and generation.
+    static GPU: RefCell<Option<Result<Rc<Gpu>, String>>> = const { RefCell::new(None) };
+}
 
 pub struct EngineWorker {
     cancels: HashMap<JobId, Rc<Cell<bool>>>,
-    gpu: GpuSlot,
 }
 
 impl Worker for EngineWorker {
@@ -55,7 +58,6 @@ impl Worker for EngineWorker {
     fn create(_scope: &WorkerScope<Self>) -> Self {
         EngineWorker {
             cancels: HashMap::new(),
-            gpu: Rc::new(RefCell::new(None)),
         }
     }
 
@@ -76,16 +78,16 @@ impl Worker for EngineWorker {
                 },
             ),
             Request::DetectGpu => {
-                let (scope, slot) = (scope.clone(), self.gpu.clone());
+                let scope = scope.clone();
                 wasm_bindgen_futures::spawn_local(async move {
-                    let report = gpu(&slot).await.map(|g| g.report.clone());
+                    let report = shared_gpu().await.map(|g| g.report.clone());
                     scope.respond(id, Response::Gpu(report));
                 });
             }
             Request::GpuSelfCheck => {
-                let (scope, slot) = (scope.clone(), self.gpu.clone());
+                let scope = scope.clone();
                 wasm_bindgen_futures::spawn_local(async move {
-                    let result = match gpu(&slot).await {
+                    let result = match shared_gpu().await {
                         Ok(g) => bitsmith_gpu::rms_norm_self_check(&g)
                             .await
                             .map_err(|e| e.to_string()),
@@ -138,12 +140,12 @@ fn answer(body: Call) -> Reply {
 }
 
 /// Opens the GPU once and keeps it (or the reason there is none) for the worker's lifetime.
-async fn gpu(slot: &GpuSlot) -> Result<Rc<Gpu>, String> {
-    if let Some(known) = slot.borrow().as_ref() {
-        return known.clone();
+pub(crate) async fn shared_gpu() -> Result<Rc<Gpu>, String> {
+    if let Some(known) = GPU.with(|g| g.borrow().clone()) {
+        return known;
     }
     let opened = Gpu::open().await.map(Rc::new).map_err(|e| e.to_string());
-    *slot.borrow_mut() = Some(opened.clone());
+    GPU.with(|g| *g.borrow_mut() = Some(opened.clone()));
     opened
 }
 

@@ -4,6 +4,8 @@
 
 #[path = "library.rs"]
 mod library;
+#[path = "run.rs"]
+mod run;
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -12,13 +14,12 @@ use std::sync::Arc;
 
 use bitsmith_engine::gguf::GgufFile;
 use bitsmith_engine::infer::{
-    Backend, EvalConfig, GenEvent, Generation, GenerationConfig, KldJob, Model, PerplexityJob,
-    SamplerConfig, StopReason, eval_tokens, prompt_tokens, shared,
+    Backend, EvalConfig, KldJob, Model, PerplexityJob, SharedBytes, eval_tokens, shared,
 };
 use bitsmith_engine::pipeline::{JobOptions, QuantizeJob, SourceModel};
 use bitsmith_engine::preset::{QuantOptions, QuantPlan, Reason};
 use bitsmith_engine::progress::CancelToken;
-use bitsmith_engine::tokenizer::{ChatMessage, Tokenizer};
+use bitsmith_engine::tokenizer::Tokenizer;
 use gloo::worker::{HandlerId, WorkerScope};
 use js_sys::{Array, Uint8Array};
 use wasm_bindgen::JsCast;
@@ -29,8 +30,7 @@ use crate::library::{
     QuantRecord, WriteLock, new_id,
 };
 use crate::protocol::workbench::{
-    FailureKind, GenEnd, PlanRow, PlanView, WbJob, WbOutcome, llama_quantize_command,
-    output_file_name,
+    FailureKind, PlanRow, PlanView, WbJob, WbOutcome, llama_quantize_command, output_file_name,
 };
 use crate::protocol::{JobId, JobResult, Response};
 use library::{Ctx, JobError, format_error, read_header};
@@ -91,9 +91,19 @@ pub async fn run(
             chat,
             max_tokens,
             temperature,
-        } => gen_start(&ctx, &model, messages, chat, max_tokens, temperature).await,
-        WbJob::GenNext { session } => gen_next(&ctx, session).await,
-        WbJob::GenStop { session } => gen_stop(session),
+            backend,
+        } => {
+            let ask = run::Ask {
+                messages,
+                chat,
+                max_tokens,
+                temperature,
+                backend,
+            };
+            run::start(&ctx, &model, ask).await
+        }
+        WbJob::GenNext { session } => run::next(&ctx, session).await,
+        WbJob::GenStop { session } => run::stop(session),
     };
     match outcome {
         Ok(result) => Response::Finished {
@@ -409,17 +419,20 @@ kept up even when nobody seems to need them. The younger people say it is simply
 beautiful thing in the village, and that is reason enough.";
 
 /// A model loaded for inference, and its tokenizer.
-struct Loaded {
-    model: Arc<Model>,
-    tok: Arc<Tokenizer>,
+pub(super) struct Loaded {
+    pub model: Arc<Model>,
+    pub tok: Arc<Tokenizer>,
+    /// The file's header and tensor bytes (shared with `model`, not copies), from which the
+    /// WebGPU model is built when a generation asks for it.
+    pub header: Rc<GgufFile>,
+    pub chunks: Vec<(u64, SharedBytes)>,
+    /// The model uploaded to the GPU, once a generation ran there.
+    pub on_gpu: RefCell<Option<Rc<bitsmith_gpu::llama::GpuLlama>>>,
 }
 
 thread_local! {
     /// Models loaded for inference, most recent first (at most two: a run and its source).
     static LOADED: RefCell<Vec<(String, Rc<Loaded>)>> = const { RefCell::new(Vec::new()) };
-    /// Generations in progress, by session id.
-    static SESSIONS: RefCell<HashMap<u32, (Generation, u32)>> = RefCell::new(HashMap::new());
-    static NEXT_SESSION: Cell<u32> = const { Cell::new(1) };
 }
 
 fn infer_err(e: impl std::fmt::Display) -> JobError {
@@ -428,7 +441,7 @@ fn infer_err(e: impl std::fmt::Display) -> JobError {
 
 /// Loads a library model for inference: each tensor is read (and checked) into its own buffer,
 /// so the file is never one allocation.
-async fn load(lib: &Library, id: &str) -> Result<Rc<Loaded>, JobError> {
+pub(super) async fn load(lib: &Library, id: &str) -> Result<Rc<Loaded>, JobError> {
     if let Some(l) = LOADED.with(|c| {
         c.borrow()
             .iter()
@@ -449,11 +462,13 @@ async fn load(lib: &Library, id: &str) -> Result<Rc<Loaded>, JobError> {
     }
     reader.forget();
     let model = Model::from_gguf_chunks(&header, &bufs, Backend::detect()).map_err(infer_err)?;
-    drop(bufs);
     let tok = Tokenizer::from_gguf(&*header).map_err(infer_err)?;
     let loaded = Rc::new(Loaded {
         model: Arc::new(model),
         tok: Arc::new(tok),
+        header,
+        chunks: bufs,
+        on_gpu: RefCell::new(None),
     });
     LOADED.with(|c| {
         let mut c = c.borrow_mut();
@@ -558,112 +573,5 @@ async fn measure(
     Ok(WbOutcome::Measured {
         model: model.to_string(),
         measurement: Box::new(meas),
-    })
-}
-
-async fn gen_start(
-    ctx: &Ctx<'_>,
-    model: &str,
-    messages: Vec<(String, String)>,
-    chat: bool,
-    max_tokens: u32,
-    temperature: f32,
-) -> Result<WbOutcome, JobError> {
-    let lib = shared_library().await?;
-    let l = load(&lib, model).await?;
-    let prompt = if chat {
-        let msgs: Vec<ChatMessage> = messages
-            .iter()
-            .map(|(role, text)| ChatMessage::new(role.as_str(), text.as_str()))
-            .collect();
-        let text = l.tok.apply_chat_template(&msgs, true).map_err(infer_err)?;
-        l.tok.encode(&text, true, true).map_err(infer_err)?
-    } else {
-        let text = messages.last().map(|(_, t)| t.as_str()).unwrap_or_default();
-        prompt_tokens(&l.tok, text, false).map_err(infer_err)?
-    };
-    let n_prompt = prompt.len() as u32;
-    let cfg = GenerationConfig {
-        max_tokens: max_tokens.clamp(1, 2048) as usize,
-        sampler: SamplerConfig {
-            temperature,
-            seed: (js_sys::Math::random() * 1e15) as u64,
-            ..SamplerConfig::default()
-        },
-        ubatch: 32,
-        ..GenerationConfig::default()
-    };
-    let g = Generation::new(
-        l.model.clone(),
-        l.tok.clone(),
-        prompt,
-        cfg,
-        CancelToken::new(),
-    )
-    .map_err(infer_err)?;
-    let session = NEXT_SESSION.with(|n| {
-        let s = n.get();
-        n.set(s + 1);
-        s
-    });
-    SESSIONS.with(|s| s.borrow_mut().insert(session, (g, n_prompt)));
-    gen_next(ctx, session).await
-}
-
-/// Steps a generation to its next token (the prompt first, in micro-batches).
-async fn gen_next(ctx: &Ctx<'_>, session: u32) -> Result<WbOutcome, JobError> {
-    loop {
-        if ctx.cancel.get() {
-            SESSIONS.with(|s| s.borrow_mut().remove(&session));
-            return Err(JobError::Cancelled);
-        }
-        let step = SESSIONS.with(|s| {
-            s.borrow_mut()
-                .get_mut(&session)
-                .map(|(g, n)| (g.step(), *n, g.generated().len() as u32))
-        });
-        let Some((ev, n_prompt, generated)) = step else {
-            return Err(LibError::NotFound(format!("generation {session}")).into());
-        };
-        let out = |text: String, done: Option<GenEnd>| WbOutcome::Generated {
-            session,
-            text,
-            prompt_tokens: n_prompt,
-            generated,
-            done,
-            memory: wasm_memory_bytes(),
-        };
-        match ev.map_err(infer_err)? {
-            GenEvent::Prefill { done, total } => {
-                ctx.progress(done as u64, total as u64);
-                yield_now().await;
-            }
-            GenEvent::Token { text, .. } => return Ok(out(text, None)),
-            GenEvent::Done { reason, text } => {
-                SESSIONS.with(|s| s.borrow_mut().remove(&session));
-                let end = match reason {
-                    StopReason::EndOfGeneration => GenEnd::EndOfText,
-                    StopReason::Limit => GenEnd::Limit,
-                    StopReason::ContextFull => GenEnd::ContextFull,
-                    StopReason::Cancelled => GenEnd::Stopped,
-                };
-                return Ok(out(text, Some(end)));
-            }
-        }
-    }
-}
-
-fn gen_stop(session: u32) -> Result<WbOutcome, JobError> {
-    let generated = SESSIONS
-        .with(|s| s.borrow_mut().remove(&session))
-        .map(|(g, _)| g.generated().len() as u32)
-        .unwrap_or(0);
-    Ok(WbOutcome::Generated {
-        session,
-        text: String::new(),
-        prompt_tokens: 0,
-        generated,
-        done: Some(GenEnd::Stopped),
-        memory: wasm_memory_bytes(),
     })
 }

@@ -68,7 +68,7 @@ pub enum GenEvent {
     Done { reason: StopReason, text: String },
 }
 
-/// What [`Decoding::next`] asks of its caller.
+/// What [`Decoding::next_step`] asks of its caller.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Step {
     /// Run these tokens through the model at the next positions and hand the logits of the rows
@@ -104,7 +104,7 @@ pub struct Decoding {
     n_past: usize,
     n_ctx: usize,
     awaiting: Option<Awaiting>,
-    /// The event of the forward pass just fed, returned by the next `next`.
+    /// The event of the forward pass just fed, returned by the next `next_step`.
     ready: Option<GenEvent>,
 }
 
@@ -208,7 +208,7 @@ impl Decoding {
 
     /// The next thing to do: a forward pass for the caller to run (one prompt micro-batch, or
     /// the token just sampled fed back), or an event.
-    pub fn next(&mut self) -> Result<Step, InferError> {
+    pub fn next_step(&mut self) -> Result<Step, InferError> {
         if self.awaiting.is_some() {
             return Err(InferError::Config(
                 "a forward pass is still waiting for its logits".into(),
@@ -266,7 +266,7 @@ impl Decoding {
         Ok(Step::Event(GenEvent::Token { id, text }))
     }
 
-    /// The logits of the forward pass [`Decoding::next`] asked for.
+    /// The logits of the forward pass [`Decoding::next_step`] asked for.
     pub fn feed(&mut self, logits: Vec<f32>) -> Result<(), InferError> {
         match self.awaiting.take() {
             Some(Awaiting::Prefill { end }) => {
@@ -355,7 +355,7 @@ impl Generation {
     /// Does one unit of work: one prompt micro-batch, or one generated token.
     pub fn step(&mut self) -> Result<GenEvent, InferError> {
         loop {
-            match self.core.next()? {
+            match self.core.next_step()? {
                 Step::Event(ev) => return Ok(ev),
                 Step::Forward { tokens, outputs } => {
                     let logits = self.model.forward(&mut self.ctx, &tokens, outputs)?;

@@ -1,12 +1,12 @@
-//! Run: chat with, or complete text from, any model in the library. The text streams in as
-//! the worker produces it (one short job per token), with tokens per second and the worker's
-//! memory shown as it goes.
+//! Run: chat with, or complete text from, any model in the library, on the CPU or on WebGPU.
+//! The text streams in as the worker produces it (one short job per token), with tokens per
+//! second, the worker's memory and where it runs shown as it goes.
 
 use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
 use yew::prelude::*;
 
 use super::{fmt, use_wb};
-use crate::protocol::workbench::{GenEnd, WbJob, WbOutcome};
+use crate::protocol::workbench::{GenEnd, RanOn, RunBackend, WbJob, WbOutcome};
 use crate::protocol::{JobId, JobResult, JobSpec};
 use crate::ui::{JobState, use_engine_ctx, use_tr};
 
@@ -22,6 +22,7 @@ struct Live {
     first_ms: Option<f64>,
     last_ms: f64,
     memory: u64,
+    ran_on: Option<RanOn>,
     end: Option<GenEnd>,
     error: Option<String>,
 }
@@ -48,6 +49,7 @@ pub fn run_panel() -> Html {
     let prompt = use_state(String::new);
     let max_tokens = use_state(|| 64u32);
     let temperature = use_state(|| 0.7f32);
+    let backend = use_state(RunBackend::default);
     let history = use_state(Vec::<(String, String)>::new);
     let live = use_state(Live::default);
 
@@ -64,6 +66,7 @@ pub fn run_panel() -> Html {
                     generated,
                     done,
                     memory,
+                    ran_on,
                 }))) => {
                     let now = js_sys::Date::now();
                     l.session = Some(*session);
@@ -71,6 +74,7 @@ pub fn run_panel() -> Html {
                     l.generated = *generated;
                     l.prompt_tokens = *prompt_tokens;
                     l.memory = *memory;
+                    l.ran_on = Some(ran_on.clone());
                     if l.first_ms.is_none() && *generated > 0 {
                         l.first_ms = Some(now);
                     }
@@ -164,14 +168,19 @@ pub fn run_panel() -> Html {
             }
         })
     };
+    let on_backend = |b: RunBackend| {
+        let backend = backend.clone();
+        Callback::from(move |_: Event| backend.set(b))
+    };
     let send = {
-        let (engine, chosen, chat, prompt, max_tokens, temperature, history, live) = (
+        let (engine, chosen, chat, prompt, max_tokens, temperature, backend, history, live) = (
             engine.clone(),
             chosen.clone(),
             *chat,
             prompt.clone(),
             *max_tokens,
             *temperature,
+            *backend,
             history.clone(),
             live.clone(),
         );
@@ -191,6 +200,7 @@ pub fn run_panel() -> Html {
                 chat,
                 max_tokens,
                 temperature,
+                backend,
             }));
             history.set(h);
             prompt.set(String::new());
@@ -236,6 +246,13 @@ pub fn run_panel() -> Html {
         if live.memory > 0 {
             parts.push(tr.ta("wb-gen-memory", &[("mem", fmt::bytes(live.memory).into())]));
         }
+        match &live.ran_on {
+            Some(RanOn::Gpu { adapter }) => {
+                parts.push(tr.ta("wb-gen-on-gpu", &[("adapter", adapter.clone().into())]))
+            }
+            Some(RanOn::Cpu { .. }) => parts.push(tr.t("wb-gen-on-cpu")),
+            None => {}
+        }
         parts.join(" · ")
     } else {
         String::new()
@@ -272,6 +289,20 @@ pub fn run_panel() -> Html {
                     <label for="wb-temp">{ tr.t("wb-run-temp") }</label>
                     <input id="wb-temp" type="number" min="0" max="2" step="0.1" value={format!("{:.1}", *temperature)} onchange={on_temp} />
                 </div>
+                <fieldset class="field">
+                    <legend>{ tr.t("wb-run-on") }</legend>
+                    { for [
+                        (RunBackend::Auto, "wb-run-on-auto", "wb-run-on-auto"),
+                        (RunBackend::Cpu, "wb-run-on-cpu", "wb-run-on-cpu"),
+                        (RunBackend::Gpu, "wb-run-on-gpu", "wb-run-on-gpu"),
+                    ].into_iter().map(|(b, id, key)| html! {
+                        <div class="radio">
+                            <input type="radio" name="wb-run-on" id={id} checked={*backend == b}
+                                   onchange={on_backend(b)} disabled={running} />
+                            <label for={id}>{ tr.t(key) }</label>
+                        </div>
+                    }) }
+                </fieldset>
             </div>
             <ol class="wb-transcript" data-testid="wb-transcript" aria-label={tr.t("wb-run-transcript")}>
                 { for turns.iter().map(|(role, text)| html! {
@@ -282,6 +313,14 @@ pub fn run_panel() -> Html {
                 }) }
             </ol>
             <p class="wb-progress-text" data-testid="wb-gen-stats">{ stats }</p>
+            { match &live.ran_on {
+                Some(RanOn::Cpu { why_not_gpu: Some(why) }) => html! {
+                    <p class="wb-sub" data-testid="wb-gen-why-cpu">
+                        { tr.ta(why.label_key(), &[("detail", why.detail().to_string().into())]) }
+                    </p>
+                },
+                _ => html! {},
+            } }
             <p role="status" class="status-line" data-testid="wb-gen-status">
                 { match (&live.error, live.end, running) {
                     (Some(e), _, _) => tr.ta("wb-gen-error", &[("detail", e.clone().into())]),
