@@ -13,12 +13,14 @@
 //!   [`Batch::attention`]) and submits them together: one decode step is one `submit`.
 //! - [`GpuWeight`]: a weight matrix uploaded in its GGUF block format (F32, F16, Q8_0, Q4_0,
 //!   Q4_1, Q5_0, Q4_K, Q6_K).
+//! - [`bench_matvec`]: the planner's micro-benchmark of the matvec kernel (GB/s, GFLOP/s).
 //! - [`llama`]: a Llama-family transformer (layers, KV cache, logits) run on those kernels.
 //!
 //! The CPU path (`bitsmith_engine::infer`) always works; callers choose this one at run time
 //! when [`Gpu::open`] succeeds.
 
 mod batch;
+mod bench;
 mod kernels;
 pub mod llama;
 mod pool;
@@ -28,6 +30,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 pub use batch::Batch;
+pub use bench::{GpuBench, MAX_DISPATCHES, TARGET_BATCH_MS, bench_matvec, bench_size};
 use bitsmith_engine::GgmlType;
 pub use bitsmith_engine::device::{AdapterReport, SelfCheck};
 use bitsmith_engine::ops::AttnShape;

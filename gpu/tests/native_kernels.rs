@@ -10,8 +10,8 @@ use bitsmith_engine::gguf::GgufFile;
 use bitsmith_engine::infer::RopeKind;
 use bitsmith_engine::ops::AttnShape;
 use bitsmith_gpu::{
-    GPU_WEIGHT_TYPES, Gpu, GpuError, MatvecOpts, RMS_NORM_TOLERANCE, max_rel_diff,
-    rms_norm_self_check, test_signal,
+    GPU_WEIGHT_TYPES, Gpu, GpuError, MATVEC_TOLERANCE, MatvecOpts, RMS_NORM_TOLERANCE,
+    bench_matvec, bench_size, max_rel_diff, rms_norm_self_check, test_signal,
 };
 use common::*;
 use pollster::block_on;
@@ -311,4 +311,55 @@ fn synthetic_model_logits_match_cpu() {
         let (d_f32, d_q8) = block_on(check_synth_forward(&gpu, &synth_model(arch, MIXED_TYPES)));
         eprintln!("synthetic {arch}: vs f32 CPU {d_f32:.2e}, vs Q8 CPU {d_q8:.2e}");
     }
+}
+
+/// The planner's GPU benchmark on a small weight: finite, positive figures that agree with
+/// each other, a passing check against the reference, progress that ends at 1, and a stop
+/// between batches that ends it without figures.
+#[test]
+fn matvec_bench_measures_checks_and_stops() {
+    let gpu = open();
+    // Rounded down to the kernel's 32-element units.
+    assert_eq!(bench_size(&gpu, 300), 288);
+    let start = std::time::Instant::now();
+    let clock = move || start.elapsed().as_secs_f64() * 1e3;
+    let mut seen = Vec::new();
+    let b = block_on(bench_matvec(&gpu, 300, 150.0, &clock, &mut |f| {
+        seen.push(f);
+        true
+    }))
+    .unwrap()
+    .expect("not stopped");
+    eprintln!("{b:?}");
+    assert_eq!(b.n, 288);
+    assert_eq!(b.weight_bytes, 288 * 288 * 4);
+    assert!(
+        b.bandwidth_gbs.is_finite() && b.bandwidth_gbs > 0.0,
+        "{b:?}"
+    );
+    assert!(b.gflops.is_finite() && b.gflops > 0.0, "{b:?}");
+    // An f32 weight is 4 bytes per multiply-add (2 FLOPs): GFLOP/s is half the GB/s.
+    assert!(
+        (b.gflops * 2.0 / b.bandwidth_gbs - 1.0).abs() < 1e-9,
+        "{b:?}"
+    );
+    assert!(b.batches >= 3 && b.millis >= 150.0, "{b:?}");
+    // Fast small batches make K grow past one dispatch.
+    assert!(b.dispatches_per_batch > 1, "{b:?}");
+    assert!(
+        b.check_passed && b.check_max_rel_diff <= MATVEC_TOLERANCE,
+        "{b:?}"
+    );
+    assert!(seen.windows(2).all(|w| w[0] <= w[1]), "{seen:?}");
+    assert_eq!(seen.last(), Some(&1.0));
+
+    // Stopped after the warm-up and one timed batch.
+    let mut calls = 0;
+    let stopped = block_on(bench_matvec(&gpu, 64, 10_000.0, &clock, &mut |_| {
+        calls += 1;
+        calls < 3
+    }))
+    .unwrap();
+    assert_eq!(stopped, None);
+    assert_eq!(calls, 3);
 }

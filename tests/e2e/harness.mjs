@@ -146,12 +146,12 @@ export const CHROMIUM_ARGS = [
 ];
 
 /** A fresh browser profile (its own IndexedDB, caches and service workers). */
-export async function launch({ viewport = { width: 1280, height: 900 }, locale = "en-US", colorScheme = "light" } = {}) {
+export async function launch({ viewport = { width: 1280, height: 900 }, locale = "en-US", colorScheme = "light", args = CHROMIUM_ARGS } = {}) {
   const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), "bitsmith-e2e-"));
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM,
     headless: true,
-    args: CHROMIUM_ARGS,
+    args,
     viewport,
     locale,
     colorScheme,

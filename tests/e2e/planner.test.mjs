@@ -1,9 +1,9 @@
 // The planner: fit, speed and cost from the catalog, a pasted config.json or typed numbers; the
 // state in the URL; "this device" detected (SwiftShader's WebGPU adapter headless) and measured
-// with progress and cancel; works offline; axe-clean in light/dark, English/Arabic, at 360 px.
+// (CPU, then WebGPU) with progress and cancel; works offline; axe-clean in light/dark, English/Arabic, at 360 px.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { serve, launch, ready, controlled, axe } from "./harness.mjs";
+import { serve, launch, ready, controlled, axe, CHROMIUM_ARGS } from "./harness.mjs";
 
 let server;
 before(async () => {
@@ -268,11 +268,30 @@ test("this device: the WebGPU adapter (SwiftShader headless), memory and cores; 
     assert.equal(await page.locator(".plan-this progress").count(), 0);
     assert.equal(await page.locator('[data-testid="bench-result"]').count(), 0);
 
+    // Cancelled again in the third phase (the GPU's): progress past two thirds, then Cancel.
+    await page.getByRole("button", { name: "Measure this device" }).click();
+    await page.waitForFunction(() => Number(document.querySelector(".plan-this progress")?.value) > 680, null, { timeout: 60000 });
+    await page.getByRole("button", { name: "Cancel" }).click();
+    await page.waitForSelector('[data-testid="bench-status"]:has-text("Measurement cancelled.")', { timeout: 10000 });
+    assert.equal(await page.locator('[data-testid="bench-result"]').count(), 0);
+    assert.equal(await page.locator('[data-testid="bench-gpu-result"]').count(), 0);
+
     await page.getByRole("button", { name: "Measure this device" }).click();
     await page.waitForSelector('[data-testid="bench-result"]', { timeout: 120000 });
     const result = await text(page, '[data-testid="bench-result"]');
     const bw = /Memory bandwidth ([0-9.]+) GB\/s/.exec(result)[1];
     assert.match(result, /matrix multiply [0-9.]+ GFLOP\/s \(f32, 256 × 256, one thread\)/);
+    // The WebGPU phase ran on SwiftShader's adapter, passed its check against the CPU
+    // reference, and says its figures describe a software fallback.
+    const gpuResult = await text(page, '[data-testid="bench-gpu-result"]');
+    console.log(`  CPU: ${result}\n  GPU: ${gpuResult}`);
+    const g = /^WebGPU \((.*swiftshader.*)\): matrix × vector ([0-9.]+) GB\/s, ([0-9.]+) GFLOP\/s \(f32, 4096 × 4096 weight of 64\.0 MiB; largest difference from the CPU reference ([0-9.e+-]+)\)\. This adapter is a software fallback/i.exec(gpuResult);
+    assert.ok(g, gpuResult);
+    const [gbs, gflops, diff] = [Number(g[2]), Number(g[3]), Number(g[4])];
+    assert.ok(gbs > 0 && gflops > 0, gpuResult);
+    // f32 weights: 4 bytes per multiply-add, so GFLOP/s is half the GB/s (to 3 digits).
+    assert.ok(Math.abs(gflops * 2 / gbs - 1) < 0.01, gpuResult);
+    assert.ok(diff <= 2e-6, gpuResult);
     // The plan now uses the measured figures.
     await page.waitForSelector(`[data-testid="device-facts"]:has-text("${bw} GB/s")`, { timeout: 30000 });
     assert.match(await text(page, '[data-testid="efficiency"]'), /this device was measured/);
@@ -282,6 +301,27 @@ test("this device: the WebGPU adapter (SwiftShader headless), memory and cores; 
     await ready(page);
     await page.waitForSelector('[data-testid="bench-result"]', { timeout: 30000 });
     await page.waitForSelector(`[data-testid="device-facts"]:has-text("${bw} GB/s")`, { timeout: 30000 });
+    assert.equal(await text(page, '[data-testid="bench-gpu-result"]'), gpuResult);
+    assert.deepEqual(b.errors, []);
+  } finally {
+    await b.close();
+  }
+});
+
+test("this device without WebGPU: the benchmark says why the GPU was not measured, and the CPU figures still count", async () => {
+  // Without --enable-unsafe-webgpu this Chromium offers no WebGPU on Linux.
+  const b = await launch({ args: CHROMIUM_ARGS.filter((a) => a !== "--enable-unsafe-webgpu") });
+  try {
+    const page = await b.page();
+    await openPlanner(page, "?model=smollm2-135m-instruct");
+    await page.selectOption("#plan-device", "this");
+    await page.waitForSelector('[data-testid="this-gpu"]:has-text("No WebGPU adapter")', { timeout: 30000 });
+    await page.getByRole("button", { name: "Measure this device" }).click();
+    await page.waitForSelector('[data-testid="bench-result"]', { timeout: 120000 });
+    const bw = /Memory bandwidth ([0-9.]+) GB\/s/.exec(await text(page, '[data-testid="bench-result"]'))[1];
+    assert.match(await text(page, '[data-testid="bench-gpu-result"]'), /^WebGPU not measured: no WebGPU adapter: .+/);
+    await page.waitForSelector(`[data-testid="device-facts"]:has-text("${bw} GB/s")`, { timeout: 30000 });
+    assert.match(await text(page, '[data-testid="efficiency"]'), /this device was measured/);
     assert.deepEqual(b.errors, []);
   } finally {
     await b.close();

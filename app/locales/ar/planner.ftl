@@ -72,7 +72,7 @@ planner-this-memory = الذاكرة التي يبلّغ عنها المتصفح
 planner-this-memory-unknown = لا يبلّغ هذا المتصفح عن ذاكرته: يُفترض 4 GiB.
 planner-this-cores = المعالجات المنطقية: { $n }
 planner-this-cores-unknown = لا يبلّغ هذا المتصفح عن معالجاته.
-planner-bench-why = القياس بدل التخمين: يمرّر 128 MiB عبر الذاكرة ويضرب مصفوفات 256 × 256، على خيط واحد من المحرّك، كما سيعمل المحرّك هنا.
+planner-bench-why = القياس بدل التخمين: يمرّر 128 MiB عبر الذاكرة ويضرب مصفوفات 256 × 256، على خيط واحد من المحرّك، كما سيعمل المحرّك هنا؛ ثم، إن استطاع المحرّك فتح WebGPU، يشغّل نواة ضرب المصفوفة في المتجه على أوزان 4096 × 4096.
 planner-bench-start = قِس هذا الجهاز
 planner-bench-cancel = إلغاء
 planner-bench-progress = جارٍ قياس هذا الجهاز
@@ -81,7 +81,10 @@ planner-bench-done = تم القياس. تستخدم الخطة هذه الأر�
 planner-bench-cancelled = أُلغي القياس.
 planner-bench-failed = فشل القياس: { $reason }
 planner-bench-result = عرض نطاق الذاكرة { $bw } GB/s (خيط واحد، تمرير { $mib } MiB)؛ ضرب المصفوفات { $gflops } GFLOP/s (f32، { $n } × { $n }، خيط واحد).
-planner-bench-gpu-note = تُقاس وحدة المعالجة المركزية فقط: لا توجد بعد نواة قياس لوحدة الرسوم، لذا تفترض سرعات هذا الجهاز مسار المعالج في المحرّك.
+planner-bench-gpu-result = WebGPU ({ $adapter }): ضرب المصفوفة في المتجه { $bw } GB/s، { $gflops } GFLOP/s (f32، أوزان { $n } × { $n } حجمها { $size }؛ أكبر فرق عن المرجع على المعالج { $check }).
+planner-bench-gpu-software = هذا المحوّل بديل برمجي: تقيس هذه الأرقام المعالج وهو يحاكي وحدة رسوم.
+planner-bench-gpu-none = لم تُقَس WebGPU: { $reason }
+planner-bench-gpu-note = تستخدم سرعات الخطة لهذا الجهاز أرقام وحدة المعالجة المركزية: يشغّل التطبيق النماذج عبر مسار المعالج في المحرّك، ورقم وحدة الرسوم معدّل ضرب مصفوفة في متجه محدود بالذاكرة، لا ذروة حساب وحدة الرسوم.
 
 ## Workload
 planner-workload-legend = عبء العمل

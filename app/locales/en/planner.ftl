@@ -72,7 +72,7 @@ planner-this-memory = Memory the browser reports: { $gib } GiB (browsers round i
 planner-this-memory-unknown = This browser does not report its memory: 4 GiB is assumed.
 planner-this-cores = Logical processors: { $n }
 planner-this-cores-unknown = This browser does not report its processors.
-planner-bench-why = Measure instead of guessing: streams 128 MiB through memory and multiplies 256 × 256 matrices, on one thread of the engine, as the engine would run here.
+planner-bench-why = Measure instead of guessing: streams 128 MiB through memory and multiplies 256 × 256 matrices, on one thread of the engine, as the engine would run here; then, if the engine can open WebGPU, runs its matrix × vector kernel on a 4096 × 4096 weight.
 planner-bench-start = Measure this device
 planner-bench-cancel = Cancel
 planner-bench-progress = Measuring this device
@@ -81,7 +81,10 @@ planner-bench-done = Measured. The plan now uses these figures.
 planner-bench-cancelled = Measurement cancelled.
 planner-bench-failed = The measurement failed: { $reason }
 planner-bench-result = Memory bandwidth { $bw } GB/s (one thread, { $mib } MiB stream); matrix multiply { $gflops } GFLOP/s (f32, { $n } × { $n }, one thread).
-planner-bench-gpu-note = Only the CPU is measured: the GPU has no benchmark kernel yet, so speeds for this device assume the engine's CPU path.
+planner-bench-gpu-result = WebGPU ({ $adapter }): matrix × vector { $bw } GB/s, { $gflops } GFLOP/s (f32, { $n } × { $n } weight of { $size }; largest difference from the CPU reference { $check }).
+planner-bench-gpu-software = This adapter is a software fallback: these figures measure the CPU emulating a GPU.
+planner-bench-gpu-none = WebGPU not measured: { $reason }
+planner-bench-gpu-note = The plan's speeds for this device use the CPU figures: the app runs models on the engine's CPU path, and the GPU figure is a memory-bound matrix × vector rate, not the GPU's peak compute.
 
 ## Workload
 planner-workload-legend = Workload

@@ -72,7 +72,7 @@ planner-this-memory = Memoria que indica el navegador: { $gib } GiB (los navegad
 planner-this-memory-unknown = Este navegador no indica su memoria: se suponen 4 GiB.
 planner-this-cores = Procesadores lógicos: { $n }
 planner-this-cores-unknown = Este navegador no indica sus procesadores.
-planner-bench-why = Medir en vez de adivinar: recorre 128 MiB de memoria y multiplica matrices de 256 × 256, en un hilo del motor, tal como el motor funcionaría aquí.
+planner-bench-why = Medir en vez de adivinar: recorre 128 MiB de memoria y multiplica matrices de 256 × 256, en un hilo del motor, tal como el motor funcionaría aquí; después, si el motor puede abrir WebGPU, ejecuta su núcleo de matriz × vector con unos pesos de 4096 × 4096.
 planner-bench-start = Medir este dispositivo
 planner-bench-cancel = Cancelar
 planner-bench-progress = Midiendo este dispositivo
@@ -81,7 +81,10 @@ planner-bench-done = Medido. El plan ya usa estas cifras.
 planner-bench-cancelled = Medición cancelada.
 planner-bench-failed = La medición falló: { $reason }
 planner-bench-result = Ancho de banda de memoria { $bw } GB/s (un hilo, recorrido de { $mib } MiB); multiplicación de matrices { $gflops } GFLOP/s (f32, { $n } × { $n }, un hilo).
-planner-bench-gpu-note = Solo se mide la CPU: la GPU aún no tiene un núcleo de prueba, así que las velocidades de este dispositivo suponen la ruta de CPU del motor.
+planner-bench-gpu-result = WebGPU ({ $adapter }): matriz × vector { $bw } GB/s, { $gflops } GFLOP/s (f32, pesos de { $n } × { $n } que ocupan { $size }; diferencia máxima con la referencia de CPU { $check }).
+planner-bench-gpu-software = Este adaptador es una alternativa por software: estas cifras miden la CPU emulando una GPU.
+planner-bench-gpu-none = WebGPU no medido: { $reason }
+planner-bench-gpu-note = Las velocidades del plan para este dispositivo usan las cifras de la CPU: la aplicación ejecuta los modelos por la ruta de CPU del motor, y la cifra de la GPU es una tasa de matriz × vector limitada por la memoria, no el cómputo máximo de la GPU.
 
 ## Workload
 planner-workload-legend = Carga de trabajo

@@ -71,10 +71,12 @@ pub enum JobSpec {
     /// throughput (the planner's CPU micro-benchmark; also exercises progress and cancel).
     QuantBench { ty: GgmlType, rows: u32, cols: u32 },
     /// The planner's "this device" micro-benchmark: memory bandwidth (a stream over
-    /// `buffer_mib` MiB) and f32 GEMM throughput (`gemm_n`³), each for about `phase_ms`.
+    /// `buffer_mib` MiB), f32 GEMM throughput (`gemm_n`³) and, with WebGPU, the GPU's f32
+    /// matvec on a `gpu_n × gpu_n` weight, each for about `phase_ms`.
     DeviceBench {
         buffer_mib: u32,
         gemm_n: u32,
+        gpu_n: u32,
         phase_ms: u32,
     },
     /// The workbench's jobs on library models (`workbench::WbJob`).

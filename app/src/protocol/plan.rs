@@ -5,7 +5,7 @@
 //! flat, render-ready digest of the engine's `PlanReport` (`PlanView`), so the page decodes only
 //! what it shows and never computes. The conversions run in the worker; they live here, beside
 //! the types, so their tests run natively. `DeviceBenchResult` is the "this device"
-//! micro-benchmark's result.
+//! micro-benchmark's result (CPU figures, and WebGPU ones where the worker has an adapter).
 
 use bitsmith_engine::plan::{
     self, BrowserProbe, CostOptions, DeviceSpec, Fit, KvType, MeasuredRun, ModelSpec, Phase,
@@ -264,7 +264,8 @@ pub enum EfficiencySource {
     Calibrated,
 }
 
-/// The "this device" micro-benchmark's result (single thread of the engine worker).
+/// The "this device" micro-benchmark's result: one thread of the engine worker (stream, GEMM),
+/// then the WebGPU matvec kernel.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DeviceBenchResult {
     /// Best pass of a read-only stream over `buffer_bytes`, GB/s (1e9 B/s).
@@ -277,6 +278,31 @@ pub struct DeviceBenchResult {
     pub gemm_check: f32,
     /// Busy time of the whole benchmark.
     pub millis: f64,
+    /// The WebGPU phase's figures, when it ran and its check passed.
+    #[serde(default)]
+    pub gpu: Option<GpuBenchFigures>,
+    /// Why there are no WebGPU figures (no adapter, a kernel error, a failed check).
+    /// (`serde(default)`: measurements saved before the GPU phase existed still load.)
+    #[serde(default)]
+    pub gpu_missing: Option<String>,
+}
+
+/// The "this device" benchmark's WebGPU phase: the engine's F32 matrix-vector kernel streaming
+/// an `n × n` weight (`bitsmith_gpu::bench_matvec`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GpuBenchFigures {
+    /// The adapter's name as the engine worker opened it.
+    pub adapter: String,
+    /// A software adapter (SwiftShader, lavapipe): its figures describe the CPU emulating it.
+    pub software: bool,
+    /// Best batch, weight bytes streamed per second, GB/s.
+    pub bandwidth_gbs: f64,
+    /// Best batch, 2·n² FLOPs per matvec, GFLOP/s (memory-bound: not the GPU's peak).
+    pub gflops: f64,
+    pub n: u32,
+    pub weight_bytes: u64,
+    /// Largest relative difference of sampled outputs against `ops::matvec_dequant`.
+    pub check: f32,
 }
 
 /// Why a plan could not be made (shown to the user).
@@ -781,6 +807,36 @@ mod tests {
         assert_eq!(v.device.bandwidth_gbs, 10.0);
         assert_eq!(v.efficiency_source, EfficiencySource::MeasuredDevice);
         assert_eq!(v.device.usable_bytes, 6 * GIB);
+    }
+
+    /// A measurement saved (IndexedDB, self-describing) before the GPU phase existed still
+    /// loads, without GPU figures; a new one survives the worker's postcard codec.
+    #[test]
+    fn bench_results_old_and_new_decode() {
+        let old = r#"{"bandwidth_gbs":9.5,"buffer_bytes":134217728,"cpu_gflops":3.0,
+            "gemm_n":256,"gemm_check":1e-7,"millis":3000.0}"#;
+        let r: DeviceBenchResult = serde_json::from_str(old).unwrap();
+        assert_eq!(
+            (r.bandwidth_gbs, &r.gpu, &r.gpu_missing),
+            (9.5, &None, &None)
+        );
+        let new = DeviceBenchResult {
+            gpu: Some(GpuBenchFigures {
+                adapter: "SwiftShader Device".into(),
+                software: true,
+                bandwidth_gbs: 4.0,
+                gflops: 2.0,
+                n: 4096,
+                weight_bytes: 64 << 20,
+                check: 1e-7,
+            }),
+            ..r
+        };
+        let bytes = crate::protocol::encode(&new);
+        assert_eq!(
+            crate::protocol::decode::<DeviceBenchResult>(&bytes).unwrap(),
+            new
+        );
     }
 
     #[test]

@@ -2,18 +2,22 @@
 //! `plan` module does the work, `protocol::plan` digests it for the page), and runs the
 //! "this device" micro-benchmark job.
 //!
-//! The benchmark measures what this browser gives the engine: one wasm thread (the engine
-//! worker is single-threaded), streaming memory and multiplying f32 matrices, with the loops
-//! the compiler vectorizes for simd128. Both are lower bounds for the machine: native code on
-//! every core goes faster. WebGPU is not benchmarked: that needs a WGSL matmul kernel in `gpu/`
-//! with its scalar reference in `engine::ops`, which do not exist yet.
+//! The benchmark measures what this browser gives the engine, in three phases that share the
+//! progress bar: one wasm thread (the engine worker is single-threaded) streaming memory, then
+//! multiplying f32 matrices, with the loops the compiler vectorizes for simd128 (both lower
+//! bounds for the machine: native code on every core goes faster); then, where the worker
+//! opens a WebGPU adapter, the GPU's F32 matvec kernel streaming a large weight
+//! (`bitsmith_gpu::bench_matvec`, checked against `engine::ops::matvec_dequant`). Without an
+//! adapter, or if the GPU phase fails, the result says why and the CPU figures still count.
+//! The plan's "this device" speeds use the CPU figures only: the app runs models on the CPU
+//! path, and a memory-bound matvec rate is not the GPU's peak compute (see `GpuBenchFigures`).
 
 use std::cell::Cell;
 
 use gloo::worker::{HandlerId, WorkerScope};
 
-use super::{EngineWorker, STEP_BUDGET_MS, now_ms, yield_now};
-use crate::protocol::plan::{DeviceBenchResult, PlanAsk, plan_lists};
+use super::{EngineWorker, GpuSlot, STEP_BUDGET_MS, now_ms, yield_now};
+use crate::protocol::plan::{DeviceBenchResult, GpuBenchFigures, PlanAsk, plan_lists};
 use crate::protocol::{JobId, JobResult, JobSpec, Reply, Response};
 
 pub fn lists() -> Reply {
@@ -27,8 +31,9 @@ pub fn answer(ask: &PlanAsk) -> Reply {
     Reply::Plan(Box::new(crate::protocol::plan::answer(ask)))
 }
 
-/// Progress units of the whole benchmark: the stream fills the first half, the GEMM the second.
-const PROGRESS_TOTAL: u64 = 1000;
+/// Progress units of the whole benchmark: the stream, the GEMM and the GPU each fill a third.
+const PROGRESS_TOTAL: u64 = 999;
+const PHASE: u64 = PROGRESS_TOTAL / 3;
 
 /// Runs `JobSpec::DeviceBench` to its end response.
 pub async fn run_bench(
@@ -37,10 +42,12 @@ pub async fn run_bench(
     job: JobId,
     spec: JobSpec,
     cancel: &Cell<bool>,
+    gpu: &GpuSlot,
 ) -> Response {
     let JobSpec::DeviceBench {
         buffer_mib,
         gemm_n,
+        gpu_n,
         phase_ms,
     } = spec
     else {
@@ -59,15 +66,12 @@ pub async fn run_bench(
             },
         )
     };
-    match bench(
+    let sizes = Sizes {
         buffer_mib,
         gemm_n,
-        f64::from(phase_ms.max(1)),
-        cancel,
-        progress,
-    )
-    .await
-    {
+        gpu_n,
+    };
+    match bench(sizes, f64::from(phase_ms.max(1)), cancel, gpu, progress).await {
         Ok(Some(r)) => Response::Finished {
             job,
             result: JobResult::DeviceBench(r),
@@ -84,14 +88,24 @@ const STREAM_CHUNK: usize = 2 << 20; // u64 elements = 16 MiB
 /// Rows of C computed between clock reads.
 const GEMM_ROWS: usize = 16;
 
-async fn bench(
+struct Sizes {
     buffer_mib: u32,
     gemm_n: u32,
+    gpu_n: u32,
+}
+
+async fn bench(
+    Sizes {
+        buffer_mib,
+        gemm_n,
+        gpu_n,
+    }: Sizes,
     phase_ms: f64,
     cancel: &Cell<bool>,
+    gpu: &GpuSlot,
     progress: impl Fn(u64),
 ) -> Result<Option<DeviceBenchResult>, String> {
-    let half = PROGRESS_TOTAL / 2;
+    let third = PHASE;
     // Phase 1: memory bandwidth. The buffer must dwarf the last-level cache (tens of MiB on
     // desktops), or the stream measures the cache instead.
     let elems = (buffer_mib.max(1) as usize) << 17; // MiB → u64 elements
@@ -113,7 +127,7 @@ async fn bench(
             sum = sum.wrapping_add(kernels::stream_sum(chunk));
             pass_ms += now_ms() - t0;
             if now_ms() - step_start >= STEP_BUDGET_MS {
-                progress(((busy + pass_ms) / phase_ms * half as f64) as u64);
+                progress(((busy + pass_ms) / phase_ms * third as f64).min(third as f64) as u64);
                 yield_now().await;
                 if cancel.get() {
                     return Ok(None);
@@ -132,7 +146,7 @@ async fn bench(
         }
     }
     drop(buf);
-    progress(half);
+    progress(third);
     yield_now().await;
     if cancel.get() {
         return Ok(None);
@@ -158,7 +172,9 @@ async fn bench(
             rep_ms += now_ms() - t0;
             row = end;
             if now_ms() - step_start >= STEP_BUDGET_MS {
-                progress(half + ((busy2 + rep_ms) / phase_ms * half as f64) as u64);
+                progress(
+                    third + ((busy2 + rep_ms) / phase_ms * third as f64).min(third as f64) as u64,
+                );
                 yield_now().await;
                 if cancel.get() {
                     return Ok(None);
@@ -177,18 +193,99 @@ async fn bench(
     if check > 1e-4 {
         return Err(format!("GEMM check failed: relative difference {check:e}"));
     }
-    progress(PROGRESS_TOTAL);
     if best_gbs == 0.0 || best_gflops == 0.0 {
         return Err("the clock is too coarse to time this device".into());
     }
+    drop((a, b, c));
+    progress(2 * third);
+    yield_now().await;
+    if cancel.get() {
+        return Ok(None);
+    }
+
+    // Phase 3: the GPU, where the worker has one.
+    let (gpu, gpu_missing, gpu_ms) = match gpu_phase(gpu, gpu_n, phase_ms, cancel, |f| {
+        progress(2 * third + (f * third as f64) as u64)
+    })
+    .await
+    {
+        GpuPhase::Cancelled => return Ok(None),
+        GpuPhase::Measured(g, ms) => (Some(g), None, ms),
+        GpuPhase::Missing(why, ms) => (None, Some(why), ms),
+    };
+    progress(PROGRESS_TOTAL);
     Ok(Some(DeviceBenchResult {
         bandwidth_gbs: best_gbs,
         buffer_bytes: (elems * 8) as u64,
         cpu_gflops: best_gflops,
         gemm_n: n as u32,
         gemm_check: check,
-        millis: gemm_start + busy2,
+        millis: gemm_start + busy2 + gpu_ms,
+        gpu,
+        gpu_missing,
     }))
+}
+
+enum GpuPhase {
+    Cancelled,
+    /// The figures and the busy time.
+    Measured(GpuBenchFigures, f64),
+    /// Why there are none (a sentence in English from wgpu or the check), and the busy time.
+    Missing(String, f64),
+}
+
+/// The WebGPU phase: the matvec kernel on a `gpu_n × gpu_n` f32 weight. Its batches are
+/// awaited read-backs, so the worker's event loop runs (and a `Cancel` arrives) during each;
+/// `cancel` is read between batches.
+async fn gpu_phase(
+    slot: &GpuSlot,
+    gpu_n: u32,
+    phase_ms: f64,
+    cancel: &Cell<bool>,
+    progress: impl Fn(f64),
+) -> GpuPhase {
+    let gpu = match super::gpu(slot).await {
+        Ok(g) => g,
+        Err(e) => return GpuPhase::Missing(e, 0.0),
+    };
+    let r = bitsmith_gpu::bench_matvec(
+        &gpu,
+        gpu_n.clamp(32, 8192) as usize,
+        phase_ms,
+        &now_ms,
+        &mut |f| {
+            progress(f);
+            !cancel.get()
+        },
+    )
+    .await;
+    match r {
+        Ok(None) => GpuPhase::Cancelled,
+        Ok(Some(b)) if !b.check_passed => GpuPhase::Missing(
+            format!(
+                "the GPU matvec differs from the CPU reference by {:e} (tolerance {:e})",
+                b.check_max_rel_diff,
+                bitsmith_gpu::MATVEC_TOLERANCE
+            ),
+            b.millis,
+        ),
+        Ok(Some(b)) if b.bandwidth_gbs == 0.0 => {
+            GpuPhase::Missing("the clock is too coarse to time the GPU".into(), b.millis)
+        }
+        Ok(Some(b)) => GpuPhase::Measured(
+            GpuBenchFigures {
+                adapter: gpu.report.name.clone(),
+                software: gpu.report.device_type == "Cpu",
+                bandwidth_gbs: b.bandwidth_gbs,
+                gflops: b.gflops,
+                n: b.n as u32,
+                weight_bytes: b.weight_bytes,
+                check: b.check_max_rel_diff,
+            },
+            b.millis,
+        ),
+        Err(e) => GpuPhase::Missing(e.to_string(), 0.0),
+    }
 }
 
 /// The benchmark's kernels: plain Rust, written so the compiler keeps independent

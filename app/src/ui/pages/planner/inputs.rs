@@ -379,10 +379,12 @@ fn this_device(ctx: &Ctx, tr: &Tr) -> Html {
         let job = job.clone();
         Callback::from(move |_| {
             // 128 MiB dwarfs desktop last-level caches; 256² f32 matrices stay in L2, so the
-            // GEMM measures arithmetic, not memory.
+            // GEMM measures arithmetic, not memory. The GPU's 4096² f32 weight (64 MiB) is
+            // larger than most GPUs' L2 and binds on every WebGPU adapter (128 MiB minimum).
             job.set(Some(engine.start(JobSpec::DeviceBench {
                 buffer_mib: 128,
                 gemm_n: 256,
+                gpu_n: 4096,
                 phase_ms: 1500,
             })));
         })
@@ -459,6 +461,38 @@ fn this_device(ctx: &Ctx, tr: &Tr) -> Html {
             ],
         )
     });
+    // The WebGPU phase, in the same style: its figures, or why there are none. wgpu does not
+    // pass the browser's adapter info through to the worker, so the name (and the fallback
+    // flag) the page read for this machine are preferred to the worker's.
+    let (page_name, page_fallback) = match &ctx.gpu {
+        GpuProbe::Found { name, fallback, .. } => (Some(name), *fallback),
+        _ => (None, false),
+    };
+    let gpu_result = ctx
+        .bench
+        .as_ref()
+        .and_then(|b| match (&b.gpu, &b.gpu_missing) {
+            (Some(g), _) => {
+                let mut s = tr.ta(
+                    "planner-bench-gpu-result",
+                    &[
+                        ("adapter", page_name.unwrap_or(&g.adapter)),
+                        ("bw", &fmt::sig3(g.bandwidth_gbs)),
+                        ("gflops", &fmt::sig3(g.gflops)),
+                        ("n", &g.n.to_string()),
+                        ("size", &fmt::bytes(g.weight_bytes)),
+                        ("check", &format!("{:.1e}", g.check)),
+                    ],
+                );
+                if g.software || page_fallback {
+                    s.push(' ');
+                    s.push_str(&tr.t("planner-bench-gpu-software"));
+                }
+                Some(s)
+            }
+            (None, Some(why)) => Some(tr.ta("planner-bench-gpu-none", &[("reason", why)])),
+            (None, None) => None,
+        });
     let items = [
         ("this-gpu", Some(gpu)),
         ("this-engine-gpu", engine_gpu),
@@ -489,6 +523,9 @@ fn this_device(ctx: &Ctx, tr: &Tr) -> Html {
             <p role="status" class="status-line" data-testid="bench-status">{ status }</p>
             if let Some(r) = result {
                 <p data-testid="bench-result">{ r }</p>
+            }
+            if let Some(r) = gpu_result {
+                <p data-testid="bench-gpu-result">{ r }</p>
             }
             <p class="field-hint">{ tr.t("planner-bench-gpu-note") }</p>
         </div>
