@@ -99,9 +99,9 @@ impl Worker for EngineWorker {
             Request::Start { job, spec } => {
                 let cancel = Rc::new(Cell::new(false));
                 self.cancels.insert(job, cancel.clone());
-                let (scope, slot) = (scope.clone(), self.gpu.clone());
+                let scope = scope.clone();
                 wasm_bindgen_futures::spawn_local(async move {
-                    let end = run_job(&scope, id, job, spec, &cancel, &slot).await;
+                    let end = run_job(&scope, id, job, spec, &cancel).await;
                     scope.respond(id, end);
                     scope.send_message(Msg::JobEnded(job));
                 });
@@ -173,7 +173,6 @@ async fn run_job(
     job: JobId,
     spec: JobSpec,
     cancel: &Cell<bool>,
-    gpu: &GpuSlot,
 ) -> Response {
     match spec {
         JobSpec::QuantBench { ty, rows, cols } => {
@@ -183,9 +182,7 @@ async fn run_job(
                 Err(message) => Response::Failed { job, message },
             }
         }
-        spec @ JobSpec::DeviceBench { .. } => {
-            plan::run_bench(scope, id, job, spec, cancel, gpu).await
-        }
+        spec @ JobSpec::DeviceBench { .. } => plan::run_bench(scope, id, job, spec, cancel).await,
         JobSpec::Workbench(w) => workbench::run(scope, id, job, w, cancel).await,
     }
 }

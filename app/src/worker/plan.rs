@@ -16,7 +16,7 @@ use std::cell::Cell;
 
 use gloo::worker::{HandlerId, WorkerScope};
 
-use super::{EngineWorker, GpuSlot, STEP_BUDGET_MS, now_ms, yield_now};
+use super::{EngineWorker, STEP_BUDGET_MS, now_ms, shared_gpu, yield_now};
 use crate::protocol::plan::{DeviceBenchResult, GpuBenchFigures, PlanAsk, plan_lists};
 use crate::protocol::{JobId, JobResult, JobSpec, Reply, Response};
 
@@ -42,7 +42,6 @@ pub async fn run_bench(
     job: JobId,
     spec: JobSpec,
     cancel: &Cell<bool>,
-    gpu: &GpuSlot,
 ) -> Response {
     let JobSpec::DeviceBench {
         buffer_mib,
@@ -71,7 +70,7 @@ pub async fn run_bench(
         gemm_n,
         gpu_n,
     };
-    match bench(sizes, f64::from(phase_ms.max(1)), cancel, gpu, progress).await {
+    match bench(sizes, f64::from(phase_ms.max(1)), cancel, progress).await {
         Ok(Some(r)) => Response::Finished {
             job,
             result: JobResult::DeviceBench(r),
@@ -102,7 +101,6 @@ async fn bench(
     }: Sizes,
     phase_ms: f64,
     cancel: &Cell<bool>,
-    gpu: &GpuSlot,
     progress: impl Fn(u64),
 ) -> Result<Option<DeviceBenchResult>, String> {
     let third = PHASE;
@@ -204,7 +202,7 @@ async fn bench(
     }
 
     // Phase 3: the GPU, where the worker has one.
-    let (gpu, gpu_missing, gpu_ms) = match gpu_phase(gpu, gpu_n, phase_ms, cancel, |f| {
+    let (gpu, gpu_missing, gpu_ms) = match gpu_phase(gpu_n, phase_ms, cancel, |f| {
         progress(2 * third + (f * third as f64) as u64)
     })
     .await
@@ -238,13 +236,12 @@ enum GpuPhase {
 /// awaited read-backs, so the worker's event loop runs (and a `Cancel` arrives) during each;
 /// `cancel` is read between batches.
 async fn gpu_phase(
-    slot: &GpuSlot,
     gpu_n: u32,
     phase_ms: f64,
     cancel: &Cell<bool>,
     progress: impl Fn(f64),
 ) -> GpuPhase {
-    let gpu = match super::gpu(slot).await {
+    let gpu = match shared_gpu().await {
         Ok(g) => g,
         Err(e) => return GpuPhase::Missing(e, 0.0),
     };
