@@ -25,6 +25,13 @@ TESTS=(
     # Every WGSL kernel against the engine's scalar reference in SwiftShader WebGPU
     # (gpu/tests/wasm_kernels.rs).
     bitsmith-gpu:wasm_kernels
+    # The real SmolLM2 Q4_1 model (fetched from the model server below) on the simd128 CPU
+    # path against llama.cpp's fixture: tokens, prompt logits, 32-token greedy generation,
+    # perplexity (engine/tests/wasm_infer.rs).
+    bitsmith-engine:wasm_infer
+    # The same model's logits on SwiftShader WebGPU (GpuLlama) against the CPU path's in the
+    # same page (gpu/tests/wasm_llama.rs).
+    bitsmith-gpu:wasm_llama
 )
 
 if [[ $# -gt 0 ]]; then
@@ -42,6 +49,56 @@ export WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-300}"
 for tool in wasm-bindgen-test-runner "$CHROMEDRIVER"; do
     command -v "$tool" >/dev/null || { echo "missing $tool: run scripts/setup.sh" >&2; exit 1; }
 done
+
+# The model server. wasm-bindgen-test-runner serves only the test bundle, so the tests that
+# need a real model (wasm_infer, wasm_llama) fetch it from here: $BITSMITH_MODELS over HTTP on
+# 127.0.0.1 and a port the OS picks, with `Access-Control-Allow-Origin: *` because the test
+# page is another origin. Its URL is compiled into the tests (`option_env!`); once given it, a
+# test fails, rather than skips, when the fetch fails. Without the directory no URL is set
+# and those tests print a notice and pass, as the native ones do without models.
+if [[ -d "$BITSMITH_MODELS" ]]; then
+    port_file="$(mktemp)"
+    python3 - "$BITSMITH_MODELS" "$port_file" <<'PY' &
+import functools
+import http.server
+import os
+import sys
+
+models, port_file = sys.argv[1], sys.argv[2]
+
+
+class Handler(http.server.SimpleHTTPRequestHandler):
+    def end_headers(self):
+        self.send_header("Access-Control-Allow-Origin", "*")
+        super().end_headers()
+
+    def log_message(self, *args):
+        pass  # one line per request would bury the test output
+
+
+server = http.server.ThreadingHTTPServer(
+    ("127.0.0.1", 0), functools.partial(Handler, directory=models)
+)
+# Written then renamed, so the shell never reads a half-written port.
+with open(port_file + ".tmp", "w") as f:
+    f.write(str(server.server_address[1]))
+os.replace(port_file + ".tmp", port_file)
+server.serve_forever()
+PY
+    model_server_pid=$!
+    trap 'kill "$model_server_pid" 2>/dev/null || true; rm -f "$port_file"' EXIT
+    for _ in $(seq 100); do
+        [[ -s "$port_file" ]] && break
+        kill -0 "$model_server_pid" 2>/dev/null || { echo "the model server failed to start" >&2; exit 1; }
+        sleep 0.1
+    done
+    [[ -s "$port_file" ]] || { echo "the model server did not report its port" >&2; exit 1; }
+    export BITSMITH_MODEL_URL="http://127.0.0.1:$(cat "$port_file")"
+    echo "serving $BITSMITH_MODELS at $BITSMITH_MODEL_URL"
+else
+    unset BITSMITH_MODEL_URL
+    echo "NOTICE: $BITSMITH_MODELS is missing: the real-model browser tests will skip" >&2
+fi
 
 failed=()
 for entry in "${TESTS[@]}"; do

@@ -27,24 +27,20 @@
 //! must each be our argmax or within `Q_TIE` of it, at most `MAX_NEAR_TIES` times.
 #![cfg(not(target_arch = "wasm32"))]
 
+// The checks and tolerances are shared with the browser test (tests/wasm_infer.rs).
+mod common {
+    pub mod infer;
+}
+
 use std::path::PathBuf;
-use std::sync::Arc;
 
-use bitsmith_engine::gguf::GgufFile;
-use bitsmith_engine::infer::{
-    Backend, EvalConfig, GenEvent, Generation, GenerationConfig, KldJob, Model, Outputs,
-    PerplexityJob, SamplerConfig, StopReason, eval_tokens, prompt_tokens, shared,
-};
+use bitsmith_engine::infer::{Backend, EvalConfig, KldJob, Outputs, eval_tokens};
 use bitsmith_engine::progress::{CancelToken, NoProgress};
-use bitsmith_engine::tokenizer::Tokenizer;
+use common::infer::{
+    Loaded, PPL_TEXT, Q_MAX_TOL, Q_RMS_TOL, check_greedy, check_perplexity, check_prompt_logits,
+    check_tokens, diff, ids, tolerances,
+};
 use serde_json::Value;
-
-const F32_MAX_TOL: f32 = 1e-3;
-const Q_RMS_TOL: f64 = 0.5;
-const Q_MAX_TOL: f32 = 2.0;
-const Q_TIE: f32 = 0.5;
-const MAX_NEAR_TIES: usize = 3;
-const PPL_REL_TOL: f64 = 0.005;
 
 fn models_dir() -> PathBuf {
     std::env::var_os("BITSMITH_MODELS")
@@ -59,11 +55,6 @@ fn fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/infer")
 }
 
-struct Loaded {
-    model: Arc<Model>,
-    tok: Arc<Tokenizer>,
-}
-
 fn load(variant: &str) -> Option<Loaded> {
     let path = models_dir().join(format!("SmolLM2-135M-Instruct.{variant}.gguf"));
     if !path.exists() {
@@ -73,14 +64,7 @@ fn load(variant: &str) -> Option<Loaded> {
         );
         return None;
     }
-    let bytes = std::fs::read(&path).unwrap();
-    let file = GgufFile::parse(&bytes).unwrap();
-    let tok = Tokenizer::from_gguf(&file).unwrap();
-    let model = Model::from_gguf(&file, shared(bytes), Backend::detect()).unwrap();
-    Some(Loaded {
-        model: Arc::new(model),
-        tok: Arc::new(tok),
-    })
+    Some(Loaded::from_bytes(std::fs::read(&path).unwrap()))
 }
 
 fn fixture(variant: &str) -> Value {
@@ -88,146 +72,18 @@ fn fixture(variant: &str) -> Value {
     serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
 }
 
-fn ids(v: &Value) -> Vec<u32> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_u64().unwrap() as u32)
-        .collect()
-}
-
-/// `(max |a - b|, RMS(a - b))`.
-fn diff(a: &[f32], b: &[f32]) -> (f32, f64) {
-    let max = a
-        .iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0f32, f32::max);
-    let ss: f64 = a.iter().zip(b).map(|(x, y)| f64::from(x - y).powi(2)).sum();
-    (max, (ss / a.len() as f64).sqrt())
-}
-
-fn argmax(v: &[f32]) -> usize {
-    bitsmith_engine::infer::sampler::argmax(v) as usize
-}
-
-fn greedy(m: &Loaded, prompt: Vec<u32>, n: usize) -> Vec<u32> {
-    let cfg = GenerationConfig {
-        max_tokens: n,
-        sampler: SamplerConfig::greedy(),
-        // llama.cpp's fixture does not stop at end-of-generation tokens either.
-        stop_at_eog: false,
-        ubatch: 512,
-        ..GenerationConfig::default()
-    };
-    let mut g = Generation::new(
-        m.model.clone(),
-        m.tok.clone(),
-        prompt,
-        cfg,
-        CancelToken::new(),
-    )
-    .unwrap();
-    let mut out = Vec::new();
-    let reason = g
-        .run(&mut |e| {
-            if let GenEvent::Token { id, .. } = e {
-                out.push(*id);
-            }
-        })
-        .unwrap();
-    assert_eq!(reason, StopReason::Limit);
-    out
-}
-
-/// Greedy 32 tokens must equal llama.cpp's; for quantized models a divergence at a near-tie
-/// is accepted when llama.cpp's tokens, fed back one by one, are each our argmax or within
-/// `Q_TIE` of it (at most `MAX_NEAR_TIES` such steps).
-fn check_greedy(m: &Loaded, variant: &str, prompt: Vec<u32>, want: &[u32], exact: bool) {
-    let got = greedy(m, prompt.clone(), want.len());
-    if got == want {
-        println!(
-            "{variant}: greedy {} tokens identical to llama.cpp",
-            want.len()
-        );
-        return;
-    }
-    assert!(!exact, "{variant}: greedy {got:?} vs llama.cpp {want:?}");
-    let nv = m.model.n_vocab();
-    let mut ctx = m.model.new_context(prompt.len() + want.len()).unwrap();
-    let mut logits = m.model.forward(&mut ctx, &prompt, Outputs::Last).unwrap();
-    let mut ties = Vec::new();
-    for (i, &t) in want.iter().enumerate() {
-        assert_eq!(logits.len(), nv);
-        let a = argmax(&logits);
-        if a != t as usize {
-            let gap = logits[a] - logits[t as usize];
-            assert!(
-                gap <= Q_TIE,
-                "{variant}: step {i}: llama.cpp's token {t} is {gap} below our argmax {a}"
-            );
-            ties.push((i, gap));
-        }
-        logits = m.model.forward(&mut ctx, &[t], Outputs::Last).unwrap();
-    }
-    println!(
-        "{variant}: greedy diverges from llama.cpp at a near-tie; teacher-forced near-ties (step, gap): {ties:?}"
-    );
-    assert!(ties.len() <= MAX_NEAR_TIES, "{variant}: {ties:?}");
-}
-
 fn check_variant(variant: &str) {
     let Some(m) = load(variant) else { return };
     let fx = fixture(variant);
-    let (max_tol, rms_tol) = if variant == "F32" {
-        (F32_MAX_TOL, f64::from(F32_MAX_TOL))
-    } else {
-        (Q_MAX_TOL, Q_RMS_TOL)
-    };
+    let (max_tol, rms_tol) = tolerances(variant);
     let nv = m.model.n_vocab();
-    assert_eq!(nv as u64, fx["n_vocab"].as_u64().unwrap());
 
     // Tokenization agrees with llama.cpp.
+    let ppl_tokens = check_tokens(&m, &fx);
     let prompt = ids(&fx["prompt_tokens"]);
-    assert_eq!(
-        m.tok
-            .encode(fx["prompt"].as_str().unwrap(), true, true)
-            .unwrap(),
-        prompt
-    );
-    let chat = ids(&fx["chat_tokens"]);
-    assert_eq!(
-        prompt_tokens(&m.tok, fx["chat_user"].as_str().unwrap(), true).unwrap(),
-        chat,
-        "chat template + tokenizer"
-    );
-    let text = std::fs::read_to_string(fixtures().join("ppl_text.txt")).unwrap();
-    let ppl_tokens = eval_tokens(&m.tok, &text).unwrap();
-    assert_eq!(ppl_tokens, ids(&fx["ppl_text_tokens"]));
 
     // Logits at every prompt position.
-    let mut ctx = m.model.new_context(64).unwrap();
-    let logits = m.model.forward(&mut ctx, &prompt, Outputs::All).unwrap();
-    assert_eq!(logits.len(), prompt.len() * nv);
-    let want_arg = ids(&fx["argmax"]);
-    for (i, row) in logits.chunks_exact(nv).enumerate() {
-        let a = argmax(row);
-        let want_max = fx["max_logit"][i].as_f64().unwrap() as f32;
-        assert!(
-            (row[a] - want_max).abs() <= max_tol,
-            "{variant} pos {i}: max logit {} vs llama.cpp {want_max}",
-            row[a]
-        );
-        if a != want_arg[i] as usize {
-            let theirs = row[want_arg[i] as usize];
-            assert!(
-                row[a] - theirs <= max_tol,
-                "{variant} pos {i}: argmax {a} vs llama.cpp {} ({} vs {theirs})",
-                want_arg[i],
-                row[a]
-            );
-        }
-    }
+    let (logits, _) = check_prompt_logits(&m, variant, &fx, max_tol);
     let last = &logits[(prompt.len() - 1) * nv..];
     let bin = fixtures().join(format!(
         "smollm2_{}.last_logits.bin",
@@ -260,29 +116,13 @@ fn check_variant(variant: &str) {
     check_greedy(
         &m,
         variant,
-        chat,
+        ids(&fx["chat_tokens"]),
         &ids(&fx["chat_greedy"]),
         variant == "F32",
     );
 
     // Perplexity.
-    let cfg = EvalConfig::for_tokenizer(&m.tok, 512);
-    let mut job = PerplexityJob::new(m.model.clone(), ppl_tokens, cfg, CancelToken::new()).unwrap();
-    let r = job.run(&mut NoProgress).unwrap();
-    let want = &fx["perplexity"];
-    let want_ppl = want["ppl"].as_f64().unwrap();
-    assert_eq!(r.count as u64, want["count"].as_u64().unwrap());
-    assert_eq!(r.n_chunks as u64, want["n_chunks"].as_u64().unwrap());
-    let rel = (r.ppl - want_ppl).abs() / want_ppl;
-    println!(
-        "{variant}: PPL {:.4} ± {:.5} (llama.cpp {want_ppl:.4} ± {:.5}), relative difference {rel:.2e}",
-        r.ppl,
-        r.ppl_err,
-        want["ppl_err"].as_f64().unwrap()
-    );
-    assert!(rel <= PPL_REL_TOL, "{variant}: PPL {} vs {want_ppl}", r.ppl);
-    let want_err = want["ppl_err"].as_f64().unwrap();
-    assert!((r.ppl_err - want_err).abs() / want_err < 0.05);
+    check_perplexity(&m, variant, &fx, ppl_tokens);
 }
 
 #[test]
@@ -342,8 +182,7 @@ fn kl_divergence_of_q8_0_against_f32() {
     let (Some(base), Some(q8)) = (load("F32"), load("Q8_0")) else {
         return;
     };
-    let text = std::fs::read_to_string(fixtures().join("ppl_text.txt")).unwrap();
-    let tokens = eval_tokens(&base.tok, &text).unwrap();
+    let tokens = eval_tokens(&base.tok, PPL_TEXT).unwrap();
     let cfg = EvalConfig {
         max_chunks: Some(1),
         ..EvalConfig::for_tokenizer(&base.tok, 512)
