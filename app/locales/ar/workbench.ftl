@@ -216,6 +216,7 @@ wb-run-on-auto = تلقائي (WebGPU على معالج رسوميات فعلي�
 wb-run-on-cpu = المعالج المركزي
 wb-run-on-gpu = WebGPU
 wb-gen-on-cpu = على المعالج المركزي
+wb-gen-on-gpu-unnamed = على WebGPU
 wb-gen-on-gpu = على WebGPU ({ $adapter })
 wb-gen-no-gpu-adapter = التشغيل على المعالج المركزي: لا يوجد محوّل WebGPU ({ $detail }).
 wb-gen-no-gpu-software = التشغيل على المعالج المركزي: محوّل WebGPU الوحيد، { $detail }، برمجي وأبطأ من نوى المعالج المركزي. اختر WebGPU لاستخدامه على أي حال.

@@ -210,6 +210,7 @@ wb-run-on-auto = Automatic (WebGPU on a hardware GPU, else the CPU)
 wb-run-on-cpu = CPU
 wb-run-on-gpu = WebGPU
 wb-gen-on-cpu = on the CPU
+wb-gen-on-gpu-unnamed = on WebGPU
 wb-gen-on-gpu = on WebGPU ({ $adapter })
 wb-gen-no-gpu-adapter = Running on the CPU: there is no WebGPU adapter ({ $detail }).
 wb-gen-no-gpu-software = Running on the CPU: the only WebGPU adapter, { $detail }, is a software one and slower than the CPU kernels. Choose WebGPU to use it anyway.

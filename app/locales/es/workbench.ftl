@@ -210,6 +210,7 @@ wb-run-on-auto = Automático (WebGPU en una GPU física; si no, la CPU)
 wb-run-on-cpu = CPU
 wb-run-on-gpu = WebGPU
 wb-gen-on-cpu = en la CPU
+wb-gen-on-gpu-unnamed = en WebGPU
 wb-gen-on-gpu = en WebGPU ({ $adapter })
 wb-gen-no-gpu-adapter = Se ejecuta en la CPU: no hay adaptador WebGPU ({ $detail }).
 wb-gen-no-gpu-software = Se ejecuta en la CPU: el único adaptador WebGPU, { $detail }, es por software y más lento que los núcleos de CPU. Elige WebGPU para usarlo de todos modos.

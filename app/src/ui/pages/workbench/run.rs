@@ -247,6 +247,10 @@ pub fn run_panel() -> Html {
             parts.push(tr.ta("wb-gen-memory", &[("mem", fmt::bytes(live.memory).into())]));
         }
         match &live.ran_on {
+            // In a worker, the browser may not name the adapter (wgpu reports it unnamed).
+            Some(RanOn::Gpu { adapter }) if adapter.is_empty() || adapter == "unnamed adapter" => {
+                parts.push(tr.t("wb-gen-on-gpu-unnamed"))
+            }
             Some(RanOn::Gpu { adapter }) => {
                 parts.push(tr.ta("wb-gen-on-gpu", &[("adapter", adapter.clone().into())]))
             }
