@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import re
 import struct
@@ -343,6 +344,31 @@ def expected_gguf(d: Path, out: Path, name: str, fallback_pre: str = "smollm"):
 
     # prepare_tensors
     n_head, n_kv = hp["num_attention_heads"], hp.get("num_key_value_heads")
+    # LlamaModel.generate_extra_tensors (conversion/llama.py), chained before the file's
+    # tensors: Llama 3.1+ rope frequency factors. The converter computes them with float32
+    # torch tensors meeting Python scalars (each scalar rounded to float32 where it enters);
+    # numpy float32 does the same arithmetic here (pow through the C library's powf).
+    rope = hp.get("rope_scaling") or {}
+    if arch == gguf.MODEL_ARCH.LLAMA and str(rope.get("rope_type", "")).lower() == "llama3":
+        f32 = np.float32
+        base = rope.get("rope_theta", hp.get("rope_theta", 10000.0))
+        dim = hp.get("head_dim") or hp["hidden_size"] // n_head
+        freqs = f32(1.0) / (f32(base) ** (np.arange(0, dim, 2, dtype=f32) / f32(dim)))
+        factor = rope.get("factor", 8.0)
+        low, high = rope.get("low_freq_factor", 1.0), rope.get("high_freq_factor", 4.0)
+        old_len = rope.get("original_max_position_embeddings", 8192)
+        low_wavelen, high_wavelen = f32(old_len / low), f32(old_len / high)
+        factors = []
+        for freq in freqs:
+            wavelen = f32(2 * math.pi) / freq
+            if wavelen < high_wavelen:
+                factors.append(f32(1))
+            elif wavelen > low_wavelen:
+                factors.append(f32(factor))
+            else:
+                smooth = (f32(old_len) / wavelen - f32(low)) / f32(high - low)
+                factors.append(f32(1) / ((f32(1) - smooth) / f32(factor) + smooth))
+        w.add_tensor("rope_freqs.weight", np.array(factors, dtype=f32), raw_dtype=gguf.GGMLQuantizationType.F32)
     for src_name, (dt, arr) in model_tensors.items():
         if src_name.endswith((".attention.masked_bias", ".attention.bias", ".rotary_emb.inv_freq")):
             continue
@@ -465,6 +491,23 @@ def tiny_llama():
     expected_gguf(s, s / "expected.gguf", "tiny llama")
 
 
+def tiny_llama3():
+    """tiny_llama's weights under Llama 3.1 rope scaling: the converter adds rope_freqs.weight.
+    rope_theta 500000 and an original context of 512 put one frequency in each regime (kept,
+    blended, scaled) for head dimension 8."""
+    src = OUT / "tiny_llama"
+    d = OUT / "tiny_llama3"
+    d.mkdir(parents=True, exist_ok=True)
+    cfg = json.loads((src / "config.json").read_text())
+    cfg.update({"rope_theta": 500000.0, "rope_scaling": {
+        "rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
+        "original_max_position_embeddings": 512}})
+    write_json(d / "config.json", cfg)
+    for f in ("tokenizer.json", "tokenizer_config.json", "model.safetensors"):
+        (d / f).write_bytes((src / f).read_bytes())
+    expected_gguf(d, d / "expected.gguf", "tiny llama3")
+
+
 def tiny_qwen2():
     d = OUT / "tiny_qwen2"
     d.mkdir(parents=True, exist_ok=True)
@@ -512,6 +555,7 @@ def tiny_mistral():
 def main():
     print(f"gguf-py from {gguf.__file__}")
     tiny_llama()
+    tiny_llama3()
     tiny_qwen2()
     tiny_mistral()
     total = 0

@@ -73,21 +73,33 @@ pub enum TensorSource {
         dtype: SafeDtype,
         permute_heads: Option<u32>,
     },
+    /// Data the converter makes rather than reads (Llama 3's `rope_freqs.weight`), already in
+    /// the tensor's ggml type.
+    Generated { data: Vec<u8> },
 }
 
 impl TensorSource {
     /// The file the bytes are in (`None` for the single GGUF file).
     pub fn file(&self) -> Option<&str> {
         match self {
-            TensorSource::Gguf { .. } => None,
+            TensorSource::Gguf { .. } | TensorSource::Generated { .. } => None,
             TensorSource::Safetensors { file, .. } => Some(file),
         }
     }
 
-    /// Absolute byte range within that file.
+    /// Absolute byte range within that file (for generated data, its length from 0).
     pub fn range(&self) -> std::ops::Range<u64> {
         match self {
             TensorSource::Gguf { range } | TensorSource::Safetensors { range, .. } => range.clone(),
+            TensorSource::Generated { data } => 0..data.len() as u64,
+        }
+    }
+
+    /// The data, when it is generated rather than read from a file.
+    pub fn generated(&self) -> Option<&[u8]> {
+        match self {
+            TensorSource::Generated { data } => Some(data),
+            _ => None,
         }
     }
 }
@@ -251,7 +263,7 @@ impl ModelDesc {
             .ok_or(ModelError::NoSuchTensor(index))?;
         check_source_len(t, raw)?;
         match &t.source {
-            TensorSource::Gguf { .. } => Ok(raw.to_vec()),
+            TensorSource::Gguf { .. } | TensorSource::Generated { .. } => Ok(raw.to_vec()),
             TensorSource::Safetensors { .. } => {
                 let values = self.tensor_f32(index, raw)?;
                 if !matches!(t.ggml_type, GgmlType::F32 | GgmlType::F16 | GgmlType::BF16) {
@@ -282,7 +294,7 @@ impl ModelDesc {
             .ok_or(ModelError::NoSuchTensor(index))?;
         check_source_len(t, raw)?;
         match &t.source {
-            TensorSource::Gguf { .. } => {
+            TensorSource::Gguf { .. } | TensorSource::Generated { .. } => {
                 let n = usize::try_from(t.n_elements())
                     .map_err(|_| ModelError::TooLarge(t.name.clone()))?;
                 let mut out = vec![0f32; n];

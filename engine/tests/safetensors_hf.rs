@@ -77,6 +77,30 @@ fn tiny_llama_converts_exactly_like_llama_cpp() {
     assert_same_gguf(&got, &expected("tiny_llama"));
 }
 
+/// Llama 3.1 rope scaling: the converter generates `rope_freqs.weight` (first, F32) from the
+/// rope parameters; ours must be the same tensor, in the same place, with the same bytes.
+#[test]
+fn tiny_llama3_gets_the_converters_rope_freqs_tensor() {
+    let v = load("tiny_llama3");
+    let got = hf::convert_files_to_gguf(&files(&v), &opts("tiny llama3")).unwrap();
+    assert_same_gguf(&got, &expected("tiny_llama3"));
+    let g = GgufFile::parse(&got).unwrap();
+    assert_eq!(g.tensors[0].name, "rope_freqs.weight");
+    assert_eq!(g.tensors[0].dims, vec![4]);
+    let f: Vec<f32> = g
+        .tensor_data(&got, 0)
+        .unwrap()
+        .as_chunks::<4>()
+        .0
+        .iter()
+        .map(|b| f32::from_le_bytes(*b))
+        .collect();
+    // Head dim 8, theta 5e5, original context 512: one frequency kept, one blended, two scaled.
+    assert_eq!(f[0], 1.0);
+    assert!(f[1] > 1.0 && f[1] < 8.0, "{f:?}");
+    assert_eq!(&f[2..], &[8.0, 8.0]);
+}
+
 #[test]
 fn sharded_tiny_llama_converts_exactly_like_llama_cpp() {
     let v = load("tiny_llama_sharded");

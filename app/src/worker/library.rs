@@ -866,6 +866,12 @@ async fn tensor_data(
     writer: &mut ChunkWriter,
 ) -> Result<u64, JobError> {
     let t = &model.tensors[i];
+    if let Some(data) = t.source.generated() {
+        // Made by the converter (Llama 3's rope factors), not read from a file.
+        let len = data.len() as u64;
+        emit(gguf, writer, data.to_vec()).await?;
+        return Ok(len);
+    }
     let file = t
         .source
         .file()

@@ -21,8 +21,8 @@
 //! folder name); a `tokenizer.model` SentencePiece file is not read (the converter prefers it;
 //! here tokenizer.json is used); with `tie_word_embeddings` a stored `lm_head.weight` is dropped
 //! (the converter keeps it; the weights are identical). Not supported (an error): rope types
-//! other than none/linear (llama3/yarn need generated tensors), mixture-of-experts, other
-//! architectures.
+//! other than none/linear/llama3 (llama3's factors become the generated `rope_freqs.weight`
+//! tensor, as the converter makes it), mixture-of-experts, other architectures.
 
 mod vocab;
 
@@ -270,8 +270,8 @@ fn rope_params(config: &Value) -> Value {
 
 /// Llama 3.1+ RoPE frequency factors (`LlamaModel.generate_extra_tensors`), `None` unless the
 /// rope type is `llama3`: the data of the `rope_freqs.weight` F32 tensor the converter puts
-/// first. Not yet used by [`model_from_parts`], which refuses llama3 rope (the tensor has no
-/// file to be read from; wiring it needs a generated-data [`TensorSource`]). Computed in f32 step by step as the converter's torch code does:
+/// first ([`TensorSource::Generated`]). Computed in f32 step by step as the converter's torch
+/// code does:
 /// `freqs = 1 / base^(arange(0, dim, 2) / dim)`, then per frequency a factor of 1 (short
 /// wavelengths), `factor` (long ones) or a smooth blend in between.
 pub fn llama3_rope_factors(config: &Value, n_head: u32) -> Result<Option<Vec<f32>>, HfError> {
@@ -438,6 +438,18 @@ pub fn model_from_parts(parts: &HfParts<'_>, opts: &HfOptions) -> Result<HfModel
     };
 
     let mut tensors = Vec::new();
+    // Llama 3.1+ rope: the converter's generated tensors come before the file's
+    // (`ModelBase.prepare_tensors` chains `generate_extra_tensors()` first).
+    if let Some(factors) = llama3_rope_factors(&config, n_head)? {
+        tensors.push(TensorDesc {
+            name: "rope_freqs.weight".into(),
+            dims: vec![factors.len() as u64],
+            ggml_type: GgmlType::F32,
+            source: TensorSource::Generated {
+                data: factors.iter().flat_map(|f| f.to_le_bytes()).collect(),
+            },
+        });
+    }
     for (file, t) in &all {
         // ModelBase/LlamaModel.filter_tensors prefix rewrites.
         let mut renamed = t.name.replace("language_model.", "");
@@ -572,8 +584,8 @@ pub fn model_from_parts(parts: &HfParts<'_>, opts: &HfOptions) -> Result<HfModel
                 md.set(&k("rope.scaling.factor"), GgufValue::F32(f as f32));
             }
         }
-        // llama3 needs a generated `rope_freqs.weight` tensor (see `llama3_rope_factors`),
-        // which the tensor-source model does not carry yet.
+        // llama3: no metadata; the factors become the `rope_freqs.weight` tensor (below).
+        Some(t) if t.eq_ignore_ascii_case("llama3") => {}
         Some(other) => {
             return Err(HfError::Unsupported(format!("rope type {other:?}")));
         }
@@ -730,9 +742,13 @@ pub fn convert_files_to_gguf(files: &HfFiles<'_>, opts: &HfOptions) -> Result<Ve
         let r = t.source.range();
         let raw = t
             .source
-            .file()
-            .and_then(|file| files.get(file))
-            .and_then(|b| b.get(r.start as usize..r.end as usize))
+            .generated()
+            .or_else(|| {
+                t.source
+                    .file()
+                    .and_then(|file| files.get(file))
+                    .and_then(|b| b.get(r.start as usize..r.end as usize))
+            })
             .ok_or_else(|| HfError::Shape {
                 name: t.name.clone(),
                 reason: "source bytes out of range".into(),

@@ -63,6 +63,10 @@ impl Input {
                 let at = range.start + offset;
                 read_at(&mut self.files, "", &self.path, at, buf)
             }
+            TensorSource::Generated { data } => {
+                buf.copy_from_slice(&data[offset as usize..end as usize]);
+                Ok(())
+            }
             TensorSource::Safetensors { file, range, .. } => {
                 if self.converted.as_ref().is_none_or(|(i, _)| *i != index) {
                     self.converted = None;
