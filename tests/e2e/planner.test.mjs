@@ -4,6 +4,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { serve, launch, ready, controlled, axe, CHROMIUM_ARGS } from "./harness.mjs";
+import { openWorkbench, importModel, skip as wbSkip } from "./workbench_helpers.mjs";
 
 let server;
 before(async () => {
@@ -456,3 +457,37 @@ for (const locale of ["en-US", "ar"]) {
     });
   }
 }
+
+test("a model in the library is planned from its real GGUF metadata; an empty library says where to get one", { skip: wbSkip }, async () => {
+  const b = await launch();
+  try {
+    const page = await b.page();
+    // No model chosen yet: nothing to plan, and the empty library says where models come from.
+    await page.goto(server.url + "/planner?src=library");
+    await ready(page);
+    await page.waitForSelector('[data-testid="plan-lib-empty"]', { timeout: 30000 });
+    assert.match(await text(page, '[data-testid="plan-lib-empty"]'), /no models yet/);
+    assert.deepEqual(await axe(page), []);
+
+    await openWorkbench(page, server.url);
+    await importModel(page);
+    await page.goto(server.url + "/planner?src=library&device=rtx-3060-12gb");
+    await ready(page);
+    const picker = page.getByLabel("Library model");
+    await picker.waitFor({ timeout: 30000 });
+    const options = await picker.locator("option").allInnerTexts();
+    const smol = options.find((o) => /SmolLM2/i.test(o));
+    assert.ok(smol, JSON.stringify(options));
+    await picker.selectOption({ label: smol });
+    // The header's real numbers: 30 layers, 135 M parameters, 9 query / 3 KV heads of 64.
+    await waitText(page, '[data-testid="model-facts"]', /Layers\s*30/);
+    const facts = await text(page, '[data-testid="model-facts"]');
+    assert.match(facts, /Parameters\s*13[45](\.\d+)?\s*M/, facts);
+    assert.match(facts, /9 query heads, 3 KV heads × 64 dims/, facts);
+    await page.waitForSelector('[data-testid="verdicts"]');
+    assert.match(new URL(page.url()).search, /[?&]lib=[^&]+/);
+    assert.deepEqual(await axe(page), []);
+  } finally {
+    await b.close();
+  }
+});

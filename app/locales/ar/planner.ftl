@@ -186,3 +186,13 @@ planner-col-per-m-out = لكل مليون رمز مولَّد
 planner-col-saving = التوفير مقارنة بـ { $base }
 planner-col-break-even = التعادل (مليون رمز/شهر)
 planner-assumptions = الافتراضات
+
+## Model in the library
+planner-src-library = نموذج في مكتبتك
+planner-lib = نموذج المكتبة
+planner-lib-choose = اختر نموذجًا…
+planner-lib-missing = نموذج غير موجود في هذا المتصفح
+planner-lib-empty = لا توجد نماذج في مكتبتك بعد.
+planner-lib-open = افتح نموذجًا في منضدة العمل
+planner-lib-loading = جارٍ قراءة مكتبتك…
+planner-err-lib = اختر نموذجًا من مكتبتك.

@@ -186,3 +186,13 @@ planner-col-per-m-out = Per 1M generated tokens
 planner-col-saving = Saved against { $base }
 planner-col-break-even = Break-even (million tokens/month)
 planner-assumptions = Assumptions
+
+## Model in the library
+planner-src-library = A model in your library
+planner-lib = Library model
+planner-lib-choose = Choose a model…
+planner-lib-missing = A model this browser does not have
+planner-lib-empty = Your library has no models yet.
+planner-lib-open = Open one in the Workbench
+planner-lib-loading = Reading your library…
+planner-err-lib = Choose a model from your library.

@@ -186,3 +186,13 @@ planner-col-per-m-out = Por 1 M de tokens generados
 planner-col-saving = Ahorro frente a { $base }
 planner-col-break-even = Equilibrio (millones de tokens/mes)
 planner-assumptions = Supuestos
+
+## Model in the library
+planner-src-library = Un modelo de tu biblioteca
+planner-lib = Modelo de la biblioteca
+planner-lib-choose = Elige un modelo…
+planner-lib-missing = Un modelo que este navegador no tiene
+planner-lib-empty = Tu biblioteca aún no tiene modelos.
+planner-lib-open = Abre uno en el Banco de trabajo
+planner-lib-loading = Leyendo tu biblioteca…
+planner-err-lib = Elige un modelo de tu biblioteca.

@@ -28,6 +28,11 @@ pub enum ModelSource {
     HfConfig(String),
     /// Numbers typed in.
     Fields(ModelFields),
+    /// A model in the library, by id: the worker reads its GGUF header and plans with
+    /// [`ModelSource::Spec`].
+    Library(String),
+    /// A model already described (from a library model's real metadata).
+    Spec(Box<ModelSpec>),
 }
 
 /// A dense decoder described by its main numbers (the fields of an HF config).
@@ -381,6 +386,10 @@ impl PlanInput {
                 ModelSpec::from_hf_config("config.json", json).map_err(err)?
             }
             ModelSource::Fields(f) => f.spec()?,
+            ModelSource::Spec(spec) => (**spec).clone(),
+            ModelSource::Library(_) => {
+                return Err("a library model is read by the worker before planning".into());
+            }
         };
         let device: DeviceSpec = match &self.device {
             DeviceSource::Catalog(id) => plan::find_device(id).map_err(err)?.clone(),

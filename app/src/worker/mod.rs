@@ -116,6 +116,17 @@ impl Worker for EngineWorker {
                 call,
                 body: Call::Learn(c),
             } => learn::respond(scope, id, call, *c),
+            // A plan of a library model reads the model's header from IndexedDB first.
+            Request::Call {
+                call,
+                body: Call::Plan(ask),
+            } if ask.form.src == crate::protocol::plan::Src::Library => {
+                let scope = scope.clone();
+                wasm_bindgen_futures::spawn_local(async move {
+                    let body = plan::answer_library(&ask).await;
+                    scope.respond(id, Response::Reply { call, body });
+                });
+            }
             Request::Call { call, body } => {
                 scope.respond(
                     id,

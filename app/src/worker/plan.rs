@@ -17,7 +17,9 @@ use std::cell::Cell;
 use gloo::worker::{HandlerId, WorkerScope};
 
 use super::{EngineWorker, STEP_BUDGET_MS, now_ms, shared_gpu, yield_now};
-use crate::protocol::plan::{DeviceBenchResult, GpuBenchFigures, PlanAsk, plan_lists};
+use crate::protocol::plan::{
+    DeviceBenchResult, GpuBenchFigures, ModelSource, PlanAnswer, PlanAsk, plan_lists, plan_view,
+};
 use crate::protocol::{JobId, JobResult, JobSpec, Reply, Response};
 
 pub fn lists() -> Reply {
@@ -29,6 +31,30 @@ pub fn lists() -> Reply {
 
 pub fn answer(ask: &PlanAsk) -> Reply {
     Reply::Plan(Box::new(crate::protocol::plan::answer(ask)))
+}
+
+/// A plan of a model in the library: its GGUF header (cached, read from IndexedDB once) gives
+/// the real architecture, shapes and parameter count (`ModelSpec::from_gguf`).
+pub async fn answer_library(ask: &PlanAsk) -> Reply {
+    let answer = match ask.form.to_input(&ask.probe) {
+        Err(bad) => PlanAnswer::Invalid(bad),
+        Ok(mut input) => {
+            let ModelSource::Library(id) = &input.model else {
+                return answer(ask);
+            };
+            match super::workbench::library_model_spec(id).await {
+                Err(e) => PlanAnswer::Failed(e),
+                Ok(spec) => {
+                    input.model = ModelSource::Spec(Box::new(spec));
+                    match plan_view(&input) {
+                        Ok(v) => PlanAnswer::Planned(Box::new(v)),
+                        Err(e) => PlanAnswer::Failed(e),
+                    }
+                }
+            }
+        }
+    };
+    Reply::Plan(Box::new(answer))
 }
 
 /// Progress units of the whole benchmark: the stream, the GEMM and the GPU each fill a third.

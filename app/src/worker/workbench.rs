@@ -120,6 +120,18 @@ async fn collect() -> Result<WbOutcome, JobError> {
 }
 
 /// A model's manifest and parsed header (cached).
+/// The planner's description of a library model, from its GGUF header.
+pub(super) async fn library_model_spec(
+    model: &str,
+) -> Result<bitsmith_engine::plan::ModelSpec, String> {
+    let lib = shared_library().await.map_err(|e| e.to_string())?;
+    let (_, header) = source_of(&lib, model).await.map_err(|e| match e {
+        JobError::Fail(_, detail) => detail,
+        JobError::Cancelled => "cancelled".into(),
+    })?;
+    bitsmith_engine::plan::ModelSpec::from_gguf(&header).map_err(|e| e.to_string())
+}
+
 async fn source_of(lib: &Library, model: &str) -> Result<(Manifest, Rc<GgufFile>), JobError> {
     let m = lib.manifest(model).await?;
     if let Some(h) = HEADERS.with(|c| c.borrow().get(model).cloned()) {

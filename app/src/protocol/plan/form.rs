@@ -13,16 +13,19 @@ use super::{
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Src {
     Catalog,
+    /// A model in the workbench's library: planned from its GGUF header's real metadata.
+    Library,
     Config,
     Fields,
 }
 
 impl Src {
-    pub const ALL: [Src; 3] = [Src::Catalog, Src::Config, Src::Fields];
+    pub const ALL: [Src; 4] = [Src::Catalog, Src::Library, Src::Config, Src::Fields];
 
     pub fn key(self) -> &'static str {
         match self {
             Src::Catalog => "catalog",
+            Src::Library => "library",
             Src::Config => "config",
             Src::Fields => "fields",
         }
@@ -62,6 +65,9 @@ pub struct PlanForm {
     pub src: Src,
     /// Catalog id.
     pub model: String,
+    /// Library model id (this browser's IndexedDB: a shared link names a model only its own
+    /// device has, and says so when it is missing).
+    pub lib: String,
     /// Pasted config.json.
     pub cfg: String,
     /// Typed-in numbers and the workload and cost inputs, in the order of `MODEL_FIELDS`,
@@ -90,6 +96,7 @@ impl Default for PlanForm {
         let mut f = PlanForm {
             src: Src::Catalog,
             model: "llama-3.1-8b-instruct".into(),
+            lib: String::new(),
             cfg: String::new(),
             text: Default::default(),
             tied: false,
@@ -155,6 +162,7 @@ impl PlanForm {
         }
         for (dst, k) in [
             (&mut f.model, "model"),
+            (&mut f.lib, "lib"),
             (&mut f.cfg, "cfg"),
             (&mut f.device, "device"),
             (&mut f.kv, "kv"),
@@ -185,6 +193,7 @@ impl PlanForm {
         let mut q: Vec<(&'static str, String)> = vec![("src", self.src.key().into())];
         match self.src {
             Src::Catalog => q.push(("model", self.model.clone())),
+            Src::Library => q.push(("lib", self.lib.clone())),
             Src::Config => q.push(("cfg", self.cfg.clone())),
             Src::Fields => {
                 for (i, (_, k)) in MODEL_FIELDS.iter().enumerate() {
@@ -246,6 +255,11 @@ impl PlanForm {
         };
         let model = match self.src {
             Src::Catalog => Some(ModelSource::Catalog(self.model.clone())),
+            Src::Library if self.lib.trim().is_empty() => {
+                flag("plan-lib", "planner-err-lib");
+                None
+            }
+            Src::Library => Some(ModelSource::Library(self.lib.clone())),
             Src::Config => Some(ModelSource::HfConfig(self.cfg.clone())),
             Src::Fields => {
                 let req = |id| whole(id, true);
@@ -411,6 +425,32 @@ mod tests {
 
     fn pairs(q: &[(&str, String)]) -> Vec<(String, String)> {
         q.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
+    }
+
+    #[test]
+    fn a_library_model_travels_by_id_and_is_required() {
+        let f = PlanForm {
+            src: Src::Library,
+            lib: "m-123".into(),
+            ..PlanForm::default()
+        };
+        let q = f.to_pairs();
+        assert!(q.contains(&("src", "library".into())));
+        assert!(q.contains(&("lib", "m-123".into())));
+        assert!(q.iter().all(|(k, _)| *k != "model" && *k != "cfg"));
+        let back = PlanForm::from_pairs(&pairs(&q));
+        assert_eq!(back, f);
+        let input = back.to_input(&BrowserProbe::default()).unwrap();
+        assert_eq!(input.model, ModelSource::Library("m-123".into()));
+        // Not resolved yet: the worker reads the header and plans with ModelSource::Spec.
+        assert!(input.to_request().is_err());
+        let none = PlanForm {
+            lib: String::new(),
+            ..f
+        };
+        let bad = none.to_input(&BrowserProbe::default()).unwrap_err();
+        assert_eq!(bad[0].field, "plan-lib");
+        assert_eq!(bad[0].key, "planner-err-lib");
     }
 
     #[test]

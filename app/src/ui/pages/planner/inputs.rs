@@ -9,7 +9,8 @@ use super::raw::Raw;
 use super::{Ctx, GpuProbe, fmt};
 use crate::protocol::JobSpec;
 use crate::protocol::plan::{MODEL_FIELDS, PlanForm, Src, THIS_DEVICE, WORKLOAD_FIELDS};
-use crate::ui::JobState;
+use crate::ui::{JobState, Route};
+use yew_router::prelude::Link;
 
 fn select_value(e: Event) -> String {
     e.target_unchecked_into::<HtmlSelectElement>().value()
@@ -159,6 +160,7 @@ pub fn inputs(ctx: &Ctx, tr: &Tr) -> Html {
             .reform(|_: Event| ());
         let label = match src {
             Src::Catalog => "planner-src-catalog",
+            Src::Library => "planner-src-library",
             Src::Config => "planner-src-config",
             Src::Fields => "planner-src-fields",
         };
@@ -193,6 +195,38 @@ pub fn inputs(ctx: &Ctx, tr: &Tr) -> Html {
                 .reform(select_value),
             )
         }
+        Src::Library => match ctx.library.as_deref() {
+            Some(models) if !models.is_empty() => {
+                let mut items = models.clone();
+                // A shared link may name a model this browser does not have.
+                if !f.lib.is_empty() && !items.iter().any(|(id, _)| *id == f.lib) {
+                    items.insert(0, (f.lib.clone(), tr.t("planner-lib-missing")));
+                }
+                if f.lib.is_empty() {
+                    items.insert(0, (String::new(), tr.t("planner-lib-choose")));
+                }
+                select(
+                    "plan-lib",
+                    tr.t("planner-lib"),
+                    &f.lib,
+                    vec![(None, items)],
+                    ctx.edit(|f: &mut PlanForm, v: String| {
+                        f.lib = v;
+                        f.detail.clear();
+                    })
+                    .reform(select_value),
+                )
+            }
+            Some(_) => html! {
+                <p class="field-hint" id="plan-lib" data-testid="plan-lib-empty">
+                    { tr.t("planner-lib-empty") }{ " " }
+                    <Link<Route> to={Route::Workbench}>{ tr.t("planner-lib-open") }</Link<Route>>
+                </p>
+            },
+            None => {
+                html! { <p class="field-hint" id="plan-lib">{ tr.t("planner-lib-loading") }</p> }
+            }
+        },
         Src::Config => {
             let oninput = ctx
                 .edit(|f: &mut PlanForm, v: String| f.cfg = v)

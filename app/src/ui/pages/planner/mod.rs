@@ -179,6 +179,9 @@ pub struct Ctx {
     pub engine: Engine,
     pub form: UseReducerHandle<PlanForm>,
     pub lists: Option<Rc<PlanLists>>,
+    /// The workbench library's models, (id, name), once read from IndexedDB (`None` before,
+    /// or when the library cannot be opened).
+    pub library: Option<Rc<Vec<(String, String)>>>,
     pub view: Option<Rc<PlanView>>,
     pub nav: Rc<NavInfo>,
     pub gpu: GpuProbe,
@@ -308,6 +311,23 @@ pub fn planner_page() -> Html {
         },
     );
 
+    // The library's models, for the "model in your library" source.
+    let library = use_state(|| None::<Rc<Vec<(String, String)>>>);
+    {
+        let library = library.clone();
+        use_effect_with((), move |_| {
+            wasm_bindgen_futures::spawn_local(async move {
+                if let Ok(lib) = crate::library::Library::open().await
+                    && let Ok(models) = lib.list().await
+                {
+                    library.set(Some(Rc::new(
+                        models.into_iter().map(|m| (m.id, m.name)).collect(),
+                    )));
+                }
+            });
+        });
+    }
+
     // The plan: asked whenever the form (but the detail pick) or the probe changes. The last
     // plan stays on screen while the next is computed or while a field does not parse.
     let ask = PlanAsk {
@@ -355,6 +375,7 @@ pub fn planner_page() -> Html {
         engine,
         form,
         lists: (*lists).clone(),
+        library: (*library).clone(),
         view: l.view.clone(),
         nav: nav.clone(),
         gpu: (*gpu).clone(),
