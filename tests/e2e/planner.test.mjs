@@ -458,7 +458,7 @@ for (const locale of ["en-US", "ar"]) {
   }
 }
 
-test("a model in the library is planned from its real GGUF metadata; an empty library says where to get one", { skip: wbSkip }, async () => {
+test("a model in the library is planned from its real GGUF metadata and calibrated by its workbench runs on this device; an empty library says where to get one", { skip: wbSkip }, async () => {
   const b = await launch();
   try {
     const page = await b.page();
@@ -471,6 +471,19 @@ test("a model in the library is planned from its real GGUF metadata; an empty li
 
     await openWorkbench(page, server.url);
     await importModel(page);
+    // One run of the model in the workbench (CPU, 16 tokens after a 20-odd-token prompt): the
+    // engine's own measurement on this device, recorded for the planner.
+    const run = page.getByRole("region", { name: "Run" });
+    await run.getByLabel("CPU", { exact: true }).check();
+    await run.getByLabel("Complete text").check();
+    await page.getByLabel("Temperature").fill("0");
+    await page.getByLabel("Temperature").blur();
+    await page.getByLabel("Most tokens").fill("16");
+    await page.getByLabel("Most tokens").blur();
+    await page.getByLabel("Text to continue").fill("The history of computing is a story of making machines do more with less, and every decade the");
+    await page.getByTestId("wb-send").click();
+    await page.waitForSelector('[data-testid="wb-gen-status"]:has-text("Stopped at the token limit")', { timeout: 300000 });
+
     await page.goto(server.url + "/planner?src=library&device=rtx-3060-12gb");
     await ready(page);
     const picker = page.getByLabel("Library model");
@@ -486,6 +499,16 @@ test("a model in the library is planned from its real GGUF metadata; an empty li
     assert.match(facts, /9 query heads, 3 KV heads × 64 dims/, facts);
     await page.waitForSelector('[data-testid="verdicts"]');
     assert.match(new URL(page.url()).search, /[?&]lib=[^&]+/);
+    assert.deepEqual(await axe(page), []);
+    // On another device the workbench's runs say nothing; on this device they calibrate the
+    // plan, as runs of the file's own preset (Q4_1).
+    assert.equal(await page.locator('[data-testid="measured"]').count(), 0);
+    await page.selectOption("#plan-device", "this");
+    await page.waitForSelector('[data-testid="measured"]', { timeout: 30000 });
+    const measured = plain(await page.locator('[data-testid="measured"] tbody').innerText());
+    assert.match(measured, /Q4_1\s+tg16\s+[\d.]+/, measured);
+    assert.match(measured, /Q4_1\s+pp\d+\s+[\d.]+/, measured);
+    assert.match(await text(page, '[data-testid="efficiency"]'), /calibrated from your measured runs/);
     assert.deepEqual(await axe(page), []);
   } finally {
     await b.close();

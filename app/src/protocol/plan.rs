@@ -35,6 +35,27 @@ pub enum ModelSource {
     Spec(Box<ModelSpec>),
 }
 
+/// A run the engine measured in the workbench's Run on this device (the CPU path): prompt
+/// processing (`Prefill`, `tokens` = prompt length) or generation (`Decode`, `tokens` =
+/// tokens generated).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EngineRun {
+    pub phase: Phase,
+    pub tokens: u64,
+    pub tokens_per_s: f64,
+}
+
+/// An [`EngineRun`] kept in IndexedDB (key [`ENGINE_RUNS_KEY`]) with the library model it ran.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RecordedRun {
+    pub model: String,
+    pub run: EngineRun,
+}
+
+/// The settings-store key of the recorded runs (newest last, at most [`ENGINE_RUNS_KEPT`]).
+pub const ENGINE_RUNS_KEY: &str = "engine-runs";
+pub const ENGINE_RUNS_KEPT: usize = 64;
+
 /// A dense decoder described by its main numbers (the fields of an HF config).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ModelFields {

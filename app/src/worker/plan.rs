@@ -18,7 +18,8 @@ use gloo::worker::{HandlerId, WorkerScope};
 
 use super::{EngineWorker, STEP_BUDGET_MS, now_ms, shared_gpu, yield_now};
 use crate::protocol::plan::{
-    DeviceBenchResult, GpuBenchFigures, ModelSource, PlanAnswer, PlanAsk, plan_lists, plan_view,
+    DeviceBenchResult, DeviceSource, GpuBenchFigures, MeasuredSample, ModelSource, PlanAnswer,
+    PlanAsk, plan_lists, plan_view,
 };
 use crate::protocol::{JobId, JobResult, JobSpec, Reply, Response};
 
@@ -44,8 +45,20 @@ pub async fn answer_library(ask: &PlanAsk) -> Reply {
             };
             match super::workbench::library_model_spec(id).await {
                 Err(e) => PlanAnswer::Failed(e),
-                Ok(spec) => {
+                Ok((spec, preset)) => {
                     input.model = ModelSource::Spec(Box::new(spec));
+                    // The engine's runs of this file calibrate the row of its own preset.
+                    if let (Some(preset), DeviceSource::This(_)) = (preset, &input.device) {
+                        input
+                            .measured
+                            .extend(ask.engine_runs.iter().map(|r| MeasuredSample {
+                                preset: preset.clone(),
+                                phase: r.phase,
+                                tokens: r.tokens,
+                                batch: 1,
+                                tokens_per_s: r.tokens_per_s,
+                            }));
+                    }
                     match plan_view(&input) {
                         Ok(v) => PlanAnswer::Planned(Box::new(v)),
                         Err(e) => PlanAnswer::Failed(e),

@@ -120,16 +120,23 @@ async fn collect() -> Result<WbOutcome, JobError> {
 }
 
 /// A model's manifest and parsed header (cached).
-/// The planner's description of a library model, from its GGUF header.
+/// The planner's description of a library model, from its GGUF header, and the llama.cpp
+/// preset of its file type (`general.file_type`), when it is one.
 pub(super) async fn library_model_spec(
     model: &str,
-) -> Result<bitsmith_engine::plan::ModelSpec, String> {
+) -> Result<(bitsmith_engine::plan::ModelSpec, Option<String>), String> {
     let lib = shared_library().await.map_err(|e| e.to_string())?;
     let (_, header) = source_of(&lib, model).await.map_err(|e| match e {
         JobError::Fail(_, detail) => detail,
         JobError::Cancelled => "cancelled".into(),
     })?;
-    bitsmith_engine::plan::ModelSpec::from_gguf(&header).map_err(|e| e.to_string())
+    let preset = header
+        .get("general.file_type")
+        .and_then(|v| v.as_u32())
+        .and_then(bitsmith_engine::preset::Preset::from_ftype)
+        .map(|p| p.name().to_string());
+    let spec = bitsmith_engine::plan::ModelSpec::from_gguf(&header).map_err(|e| e.to_string())?;
+    Ok((spec, preset))
 }
 
 async fn source_of(lib: &Library, model: &str) -> Result<(Manifest, Rc<GgufFile>), JobError> {

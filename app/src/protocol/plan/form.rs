@@ -361,6 +361,10 @@ pub struct FieldError {
 pub struct PlanAsk {
     pub form: PlanForm,
     pub probe: BrowserProbe,
+    /// The engine's own runs of the chosen library model on this device (workbench Run):
+    /// they calibrate the plan beside any runs typed in. Empty unless a library model is
+    /// planned on "this device".
+    pub engine_runs: Vec<super::EngineRun>,
 }
 
 /// `Reply::Plan`.
@@ -514,6 +518,7 @@ mod tests {
         let ask = PlanAsk {
             form: PlanForm::default(),
             probe: BrowserProbe::default(),
+            engine_runs: Vec::new(),
         };
         assert!(matches!(answer(&ask), PlanAnswer::Planned(_)));
         let form = PlanForm {
@@ -524,6 +529,7 @@ mod tests {
         match answer(&PlanAsk {
             form,
             probe: BrowserProbe::default(),
+            engine_runs: Vec::new(),
         }) {
             PlanAnswer::Failed(e) => assert!(e.contains("invalid JSON"), "{e}"),
             other => panic!("{other:?}"),

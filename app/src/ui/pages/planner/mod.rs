@@ -22,7 +22,8 @@ use yew_router::prelude::*;
 
 use super::PageIntro;
 use crate::protocol::plan::{
-    DeviceBenchResult, FieldError, PlanAnswer, PlanAsk, PlanForm, PlanLists, PlanView, THIS_DEVICE,
+    DeviceBenchResult, ENGINE_RUNS_KEY, EngineRun, FieldError, PlanAnswer, PlanAsk, PlanForm,
+    PlanLists, PlanView, RecordedRun, Src, THIS_DEVICE,
 };
 use crate::protocol::{Call, CallId, JobId, JobResult, Reply, Request};
 use crate::store::STORE_KV;
@@ -247,6 +248,7 @@ pub fn planner_page() -> Html {
     let bench_job = use_state(|| None::<JobId>);
     {
         let bench = bench.clone();
+        let store = store.clone();
         let finished = bench_job
             .and_then(|j| engine.state.jobs.get(&j))
             .and_then(|s| match s {
@@ -328,6 +330,35 @@ pub fn planner_page() -> Html {
         });
     }
 
+    // The engine's recorded runs of the chosen library model (workbench Run, CPU path), used
+    // when it is planned on this device.
+    let engine_runs = use_state(Vec::<EngineRun>::new);
+    {
+        let engine_runs = engine_runs.clone();
+        let store = store.clone();
+        let want =
+            (form.src == Src::Library && form.device == THIS_DEVICE).then(|| form.lib.clone());
+        use_effect_with(want, move |want| {
+            let want = want.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                let runs = match (want, store) {
+                    (Some(lib), Some(StoreHandle(store))) => store
+                        .get::<Vec<RecordedRun>>(STORE_KV, ENGINE_RUNS_KEY)
+                        .await
+                        .ok()
+                        .flatten()
+                        .unwrap_or_default()
+                        .into_iter()
+                        .filter(|r| r.model == lib)
+                        .map(|r| r.run)
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                engine_runs.set(runs);
+            });
+        });
+    }
+
     // The plan: asked whenever the form (but the detail pick) or the probe changes. The last
     // plan stays on screen while the next is computed or while a field does not parse.
     let ask = PlanAsk {
@@ -336,6 +367,7 @@ pub fn planner_page() -> Html {
             ..(*form).clone()
         },
         probe: probe(&nav, &gpu, engine.state.gpu.as_ref(), bench.as_ref()),
+        engine_runs: (*engine_runs).clone(),
     };
     let plan_id = use_state(|| None::<CallId>);
     {

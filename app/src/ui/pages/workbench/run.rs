@@ -6,9 +6,13 @@ use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
 use yew::prelude::*;
 
 use super::{fmt, use_wb};
+use crate::protocol::plan::{ENGINE_RUNS_KEPT, ENGINE_RUNS_KEY, EngineRun, RecordedRun};
 use crate::protocol::workbench::{GenEnd, RanOn, RunBackend, WbJob, WbOutcome};
 use crate::protocol::{JobId, JobResult, JobSpec};
+use crate::store::STORE_KV;
+use crate::ui::StoreHandle;
 use crate::ui::{JobState, use_engine_ctx, use_tr};
+use bitsmith_engine::plan::Phase;
 
 /// The generation in progress.
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -21,6 +25,10 @@ struct Live {
     /// When the first token arrived (the rate counts from there: the prompt is not generation).
     first_ms: Option<f64>,
     last_ms: f64,
+    /// When the job was sent (the prompt's time runs from here to the first token).
+    start_ms: f64,
+    /// The library model it runs.
+    model: String,
     memory: u64,
     ran_on: Option<RanOn>,
     end: Option<GenEnd>,
@@ -32,11 +40,65 @@ impl Live {
         self.job.is_some()
     }
 
+    /// Prompt processing speed: the prompt's tokens over the time to the first token.
+    fn prompt_rate(&self) -> Option<f64> {
+        let secs = (self.first_ms? - self.start_ms) / 1000.0;
+        (self.prompt_tokens > 0 && secs > 0.0).then(|| f64::from(self.prompt_tokens) / secs)
+    }
+
+    /// What the planner calibrates "this device" with: a finished CPU run of at least 8
+    /// generated tokens (shorter ones time mostly the message round trips).
+    fn recorded(&self) -> Vec<RecordedRun> {
+        if !matches!(self.ran_on, Some(RanOn::Cpu { .. })) || self.generated < 8 {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        if let Some(r) = self.prompt_rate().filter(|_| self.prompt_tokens >= 16) {
+            out.push((Phase::Prefill, u64::from(self.prompt_tokens), r));
+        }
+        if let Some(r) = self.rate() {
+            out.push((Phase::Decode, u64::from(self.generated), r));
+        }
+        out.into_iter()
+            .map(|(phase, tokens, tokens_per_s)| RecordedRun {
+                model: self.model.clone(),
+                run: EngineRun {
+                    phase,
+                    tokens,
+                    tokens_per_s,
+                },
+            })
+            .collect()
+    }
+
     fn rate(&self) -> Option<f64> {
         let first = self.first_ms?;
         let secs = (self.last_ms - first) / 1000.0;
         (self.generated > 1 && secs > 0.0).then(|| f64::from(self.generated - 1) / secs)
     }
+}
+
+/// Appends runs to the recorded ones the planner reads (newest last, the oldest dropped).
+fn record(store: Option<StoreHandle>, runs: Vec<RecordedRun>) {
+    let Some(StoreHandle(store)) = store else {
+        return;
+    };
+    if runs.is_empty() {
+        return;
+    }
+    wasm_bindgen_futures::spawn_local(async move {
+        let mut all: Vec<RecordedRun> = store
+            .get(STORE_KV, ENGINE_RUNS_KEY)
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        all.extend(runs);
+        let excess = all.len().saturating_sub(ENGINE_RUNS_KEPT);
+        all.drain(..excess);
+        // A failed write only loses a calibration point; the run itself is unaffected.
+        let _ = store.put(STORE_KV, ENGINE_RUNS_KEY, &all).await;
+    });
 }
 
 #[function_component(RunPanel)]
@@ -53,9 +115,11 @@ pub fn run_panel() -> Html {
     let history = use_state(Vec::<(String, String)>::new);
     let live = use_state(Live::default);
 
+    let store = use_context::<Option<StoreHandle>>().flatten();
     let job_state = live.job.and_then(|j| engine.state.jobs.get(&j).cloned());
     {
-        let (live, engine, history) = (live.clone(), engine.clone(), history.clone());
+        let (live, engine, history, store) =
+            (live.clone(), engine.clone(), history.clone(), store.clone());
         use_effect_with(job_state, move |st| {
             let mut l = (*live).clone();
             match st {
@@ -89,6 +153,7 @@ pub fn run_panel() -> Html {
                         Some(end) => {
                             l.job = None;
                             l.end = Some(*end);
+                            record(store.clone(), l.recorded());
                             let mut h = (*history).clone();
                             h.push(("assistant".into(), l.text.clone()));
                             history.set(h);
@@ -189,6 +254,7 @@ pub fn run_panel() -> Html {
             let Some(model) = chosen.clone() else {
                 return;
             };
+            let model_id = model.clone();
             if prompt.trim().is_empty() || live.running() {
                 return;
             }
@@ -207,6 +273,8 @@ pub fn run_panel() -> Html {
             live.set(Live {
                 job: Some(job),
                 last_ms: js_sys::Date::now(),
+                start_ms: js_sys::Date::now(),
+                model: model_id,
                 ..Live::default()
             });
         })
