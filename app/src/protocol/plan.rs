@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 mod form;
 pub use form::{
     COST_FIELDS, FieldError, MODEL_FIELDS, PlanAnswer, PlanAsk, PlanForm, Src, THIS_DEVICE,
-    WORKLOAD_FIELDS, answer, parse_measured,
+    WORKLOAD_FIELDS, answer, answer_input, parse_measured,
 };
 
 /// Where the model's shape comes from.

@@ -19,7 +19,7 @@ use gloo::worker::{HandlerId, WorkerScope};
 use super::{EngineWorker, STEP_BUDGET_MS, now_ms, shared_gpu, yield_now};
 use crate::protocol::plan::{
     DeviceBenchResult, DeviceSource, GpuBenchFigures, MeasuredSample, ModelSource, PlanAnswer,
-    PlanAsk, plan_lists, plan_view,
+    PlanAsk, answer_input, plan_lists,
 };
 use crate::protocol::{JobId, JobResult, JobSpec, Reply, Response};
 
@@ -59,10 +59,7 @@ pub async fn answer_library(ask: &PlanAsk) -> Reply {
                                 tokens_per_s: r.tokens_per_s,
                             }));
                     }
-                    match plan_view(&input) {
-                        Ok(v) => PlanAnswer::Planned(Box::new(v)),
-                        Err(e) => PlanAnswer::Failed(e),
-                    }
+                    answer_input(&input)
                 }
             }
         }

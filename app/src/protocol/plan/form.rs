@@ -381,10 +381,15 @@ pub enum PlanAnswer {
 pub fn answer(ask: &PlanAsk) -> PlanAnswer {
     match ask.form.to_input(&ask.probe) {
         Err(bad) => PlanAnswer::Invalid(bad),
-        Ok(input) => match plan_view(&input) {
-            Ok(v) => PlanAnswer::Planned(Box::new(v)),
-            Err(e) => PlanAnswer::Failed(e),
-        },
+        Ok(input) => answer_input(&input),
+    }
+}
+
+/// The plan of inputs that parsed.
+pub fn answer_input(input: &PlanInput) -> PlanAnswer {
+    match plan_view(input) {
+        Ok(v) => PlanAnswer::Planned(Box::new(v)),
+        Err(e) => PlanAnswer::Failed(e),
     }
 }
 

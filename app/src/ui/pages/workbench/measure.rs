@@ -4,10 +4,10 @@
 //! by layer for one run) each come with their data as a table, and two runs can be compared
 //! side by side.
 
-use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
+use web_sys::{HtmlSelectElement, HtmlTextAreaElement};
 use yew::prelude::*;
 
-use super::{ActiveKind, fmt, use_wb};
+use super::{ActiveKind, fmt, number_input, use_wb};
 use crate::library::{Manifest, Measurement};
 use crate::protocol::workbench::WbJob;
 use crate::ui::use_tr;
@@ -227,18 +227,7 @@ pub fn measure_panel() -> Html {
             }
         })
     };
-    let on_chunks = {
-        let chunks = chunks.clone();
-        Callback::from(move |e: Event| {
-            if let Ok(v) = e
-                .target_unchecked_into::<HtmlInputElement>()
-                .value()
-                .parse::<u32>()
-            {
-                chunks.set(v.clamp(1, 64));
-            }
-        })
-    };
+    let on_chunks = number_input(&chunks, 1u32, 64);
     let start = {
         let (wb, chosen, own, text, n_ctx, chunks) = (
             wb.clone(),

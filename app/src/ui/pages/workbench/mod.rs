@@ -103,6 +103,28 @@ pub fn use_wb() -> Wb {
 }
 
 /// Clicks a hidden `<a download>` for an export (the visible link stays as a fallback).
+/// The `change` handler of a number input: its value, clamped to `lo..=hi`, goes into `state`;
+/// text that does not parse leaves `state` as it was.
+pub(super) fn number_input<T>(state: &UseStateHandle<T>, lo: T, hi: T) -> Callback<Event>
+where
+    T: std::str::FromStr + PartialOrd + Copy + 'static,
+{
+    let state = state.clone();
+    Callback::from(move |e: Event| {
+        let input = e.target_unchecked_into::<web_sys::HtmlInputElement>();
+        if let Ok(v) = input.value().parse::<T>() {
+            let v = if v < lo {
+                lo
+            } else if v > hi {
+                hi
+            } else {
+                v
+            };
+            state.set(v);
+        }
+    })
+}
+
 fn trigger_download(url: &str, file_name: &str) {
     let doc = gloo::utils::document();
     if let Ok(a) = doc.create_element("a")

@@ -2,10 +2,10 @@
 //! The text streams in as the worker produces it (one short job per token), with tokens per
 //! second, the worker's memory and where it runs shown as it goes.
 
-use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
+use web_sys::{HtmlSelectElement, HtmlTextAreaElement};
 use yew::prelude::*;
 
-use super::{fmt, use_wb};
+use super::{fmt, number_input, use_wb};
 use crate::protocol::plan::{ENGINE_RUNS_KEPT, ENGINE_RUNS_KEY, EngineRun, RecordedRun};
 use crate::protocol::workbench::{GenEnd, RanOn, RunBackend, WbJob, WbOutcome};
 use crate::protocol::{JobId, JobResult, JobSpec};
@@ -209,30 +209,8 @@ pub fn run_panel() -> Html {
             prompt.set(e.target_unchecked_into::<HtmlTextAreaElement>().value())
         })
     };
-    let on_max = {
-        let max_tokens = max_tokens.clone();
-        Callback::from(move |e: Event| {
-            if let Ok(v) = e
-                .target_unchecked_into::<HtmlInputElement>()
-                .value()
-                .parse::<u32>()
-            {
-                max_tokens.set(v.clamp(1, 2048));
-            }
-        })
-    };
-    let on_temp = {
-        let temperature = temperature.clone();
-        Callback::from(move |e: Event| {
-            if let Ok(v) = e
-                .target_unchecked_into::<HtmlInputElement>()
-                .value()
-                .parse::<f32>()
-            {
-                temperature.set(v.clamp(0.0, 2.0));
-            }
-        })
-    };
+    let on_max = number_input(&max_tokens, 1u32, 2048);
+    let on_temp = number_input(&temperature, 0.0f32, 2.0);
     let on_backend = |b: RunBackend| {
         let backend = backend.clone();
         Callback::from(move |_: Event| backend.set(b))
