@@ -5,6 +5,9 @@ source "$(dirname "$0")/env.sh"
 cd "$BITSMITH_ROOT"
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
+step "disk"
+scripts/disk_check.sh
+
 step "set-up"
 scripts/setup.sh test
 

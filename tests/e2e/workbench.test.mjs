@@ -10,7 +10,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { serve, launch, ready, controlled, axe, ROOT } from "./harness.mjs";
-import { MODEL, MODELS_DIR, skip, bitsmith, clean, sha256, idbCounts, manifests, openWorkbench, importModel } from "./workbench_helpers.mjs";
+import { MODEL, MODELS_DIR, skip, bitsmith, clean, sha256, idbCounts, manifests, openWorkbench, importModel, waitForStatus } from "./workbench_helpers.mjs";
 
 let server;
 let tmp;
@@ -69,7 +69,7 @@ test("open the local SmolLM2 file, quantize to Q4_K_M, export the same bytes as 
     await page.waitForSelector('[data-testid="wb-progress-tensor"]', { timeout: 30000 });
     assert.match(clean(await page.getByTestId("wb-progress-tensor").innerText()), /Tensor \d+ of 272: /);
     await noViolations(page, "quantizing");
-    await page.waitForSelector('[data-testid="wb-status"]:has-text("Done:")', { timeout: 600000 });
+    await waitForStatus(page, "Done:", 600000);
     await page.waitForSelector('[data-testid="wb-run-row"]');
     const q = (await manifests(page)).find((m) => m.quant);
     const source = fs.statSync(MODEL).size;
@@ -97,7 +97,7 @@ test("open the local SmolLM2 file, quantize to Q4_K_M, export the same bytes as 
     // Measure the run against its source on the built-in text: PPL and KLD, stored with it.
     await page.getByLabel("Context (tokens)").selectOption("128");
     await page.getByTestId("wb-measure-start").click();
-    await page.waitForSelector('[data-testid="wb-status"]:has-text("Measured")', { timeout: 600000 });
+    await waitForStatus(page, "Measured", 600000);
     const ppl = Number((await page.getByTestId("wb-ppl").first().innerText()).split(" ")[0]);
     const kld = Number(await page.getByTestId("wb-kld").first().innerText());
     console.log(`# measured Q4_K_M against Q4_1: PPL ${ppl}, KLD ${kld}`);
@@ -168,7 +168,7 @@ test("open the local SmolLM2 file, quantize to Q4_K_M, export the same bytes as 
     await page.getByLabel("Preset").selectOption("Q8_0");
     await page.waitForSelector('[data-testid="wb-plan-command"]:has-text("Q8_0")', { state: "attached", timeout: 30000 });
     await page.getByTestId("wb-quantize-start").click();
-    await page.waitForSelector('[data-testid="wb-status"]:has-text("Done:")', { timeout: 600000 });
+    await waitForStatus(page, "Done:", 600000);
     assert.equal(await page.locator('[data-testid="wb-run-row"]').count(), 2);
     await b.context.setOffline(false);
     assert.deepEqual(b.errors, []);
@@ -217,7 +217,7 @@ test("a safetensors folder converts in the browser to the GGUF llama.cpp's conve
     const page = await b.page();
     await openWorkbench(page, server.url);
     await page.locator('[data-testid="wb-folder-input"]').setInputFiles(folder);
-    await page.waitForSelector('[data-testid="wb-status"]:has-text("is in the library")', { timeout: 120000 });
+    await waitForStatus(page, "is in the library", 120000);
     const [m] = await manifests(page);
     assert.equal(m.name, "tiny llama");
     const [dl] = await Promise.all([

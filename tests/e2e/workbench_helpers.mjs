@@ -75,6 +75,19 @@ export async function openWorkbench(page, url) {
 /** Opens the model file through the file picker and waits until it is in the library. */
 export async function importModel(page) {
   await page.locator('[data-testid="wb-file-input"]').setInputFiles(MODEL);
-  await page.waitForSelector('[data-testid="wb-status"]:has-text("is in the library")', { timeout: 180000 });
+  await waitForStatus(page, "is in the library", 180000);
 }
 
+
+/**
+ * Waits until the workbench's status line contains `text`; fails at once, with the message the
+ * user sees, when the job ends in a failure instead (not after the whole timeout).
+ */
+export async function waitForStatus(page, text, timeout) {
+  const done = `[data-testid="wb-status"]:has-text(${JSON.stringify(text)})`;
+  await page.waitForSelector(`${done}, [data-testid="wb-failure"]`, { timeout });
+  const failure = page.getByTestId("wb-failure");
+  if (await failure.count()) {
+    throw new Error(`expected “${text}” but the workbench failed: ${clean(await failure.first().innerText())}`);
+  }
+}

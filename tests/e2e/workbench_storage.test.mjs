@@ -7,7 +7,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { serve, launch, ready, axe } from "./harness.mjs";
-import { MODEL, skip, sha256, idbCounts, manifests, openWorkbench, clean } from "./workbench_helpers.mjs";
+import { MODEL, skip, sha256, idbCounts, manifests, openWorkbench, clean, waitForStatus } from "./workbench_helpers.mjs";
 
 const MODEL_URL = "/models/" + path.basename(MODEL);
 const CHUNK = 4 << 20;
@@ -66,7 +66,7 @@ test("a URL download cut off mid-way resumes after a reload where it stopped", {
     await page.waitForSelector('[data-testid="wb-pending"]', { timeout: 30000 });
     ranges.length = 0;
     await page.locator('[data-testid="wb-pending"] button', { hasText: "Resume" }).click();
-    await page.waitForSelector('[data-testid="wb-status"]:has-text("is in the library")', { timeout: 180000 });
+    await waitForStatus(page, "is in the library", 180000);
     assert.ok(ranges.includes(`bytes=${stored}-${stored + (16 << 20) - 1}`), `resume requests: ${ranges.join(", ")}`);
     assert.ok(!ranges.some((r) => r.startsWith("bytes=0-") && r !== "bytes=0-0"), `restarted from 0: ${ranges.join(", ")}`);
     const counts = await idbCounts(page);
