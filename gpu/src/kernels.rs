@@ -32,6 +32,10 @@ pub(crate) enum Kernel {
     Softmax,
     Swiglu,
     Attention,
+    /// f32 rows to a legacy block type, exactly (see `quant.rs`).
+    Quantize(GgmlType),
+    /// The soft-float operations on their own, for tests.
+    SoftFloatCheck,
 }
 
 /// A compiled pipeline and its bind group layout.
@@ -70,6 +74,8 @@ impl Kernel {
             Kernel::Softmax => "softmax",
             Kernel::Swiglu => "swiglu",
             Kernel::Attention => "attention",
+            Kernel::Quantize(_) => "quantize",
+            Kernel::SoftFloatCheck => "softfloat_check",
         }
     }
 
@@ -89,6 +95,8 @@ impl Kernel {
             Kernel::Softmax => include_str!("shaders/softmax.wgsl").into(),
             Kernel::Swiglu => include_str!("shaders/swiglu.wgsl").into(),
             Kernel::Attention => include_str!("shaders/attention.wgsl").into(),
+            Kernel::Quantize(ty) => crate::quant::source(ty).into(),
+            Kernel::SoftFloatCheck => crate::quant::softfloat_check_source().into(),
         }
     }
 
@@ -102,6 +110,7 @@ impl Kernel {
             Kernel::Softmax => &[W],
             Kernel::Swiglu => &[W, R],
             Kernel::Attention => &[R, R, R, W],
+            Kernel::Quantize(_) | Kernel::SoftFloatCheck => &[R, W],
         }
     }
 

@@ -13,6 +13,8 @@
 //!   [`Batch::attention`]) and submits them together: one decode step is one `submit`.
 //! - [`GpuWeight`]: a weight matrix uploaded in its GGUF block format (F32, F16, Q8_0, Q4_0,
 //!   Q4_1, Q5_0, Q4_K, Q6_K).
+//! - [`Gpu::quantize`]: f32 rows to Q8_0, Q4_0, Q4_1, Q5_0 or Q5_1, byte for byte the CPU
+//!   quantizers' output (integer soft-float arithmetic, see `quant.rs`).
 //! - [`bench_matvec`]: the planner's micro-benchmark of the matvec kernel (GB/s, GFLOP/s).
 //! - [`llama`]: a Llama-family transformer (layers, KV cache, logits) run on those kernels.
 //!
@@ -24,6 +26,7 @@ mod bench;
 mod kernels;
 pub mod llama;
 mod pool;
+mod quant;
 mod weights;
 
 use std::collections::HashMap;
@@ -36,6 +39,7 @@ pub use bitsmith_engine::device::{AdapterReport, SelfCheck};
 use bitsmith_engine::ops::AttnShape;
 pub use kernels::{MatvecOpts, RopeShape};
 pub use pool::{GpuBuffer, PoolStats, Slice};
+pub use quant::{GPU_QUANT_TYPES, gpu_quantizes, pack_blocks};
 use serde::{Deserialize, Serialize};
 pub use weights::{GPU_WEIGHT_TYPES, GpuWeight, gpu_supports, repack};
 

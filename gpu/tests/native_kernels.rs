@@ -363,3 +363,36 @@ fn matvec_bench_measures_checks_and_stops() {
     assert_eq!(stopped, None);
     assert_eq!(calls, 3);
 }
+
+/// The integer soft-float of the quantize kernels against the CPU's f32 arithmetic, bit for bit,
+/// on a million operand pairs per operation.
+#[test]
+fn softfloat_matches_cpu_arithmetic_bit_for_bit() {
+    let gpu = open();
+    let n = block_on(check_softfloat(&gpu, 1 << 20));
+    assert!(n >= 7 << 20);
+}
+
+/// Quantizing on the GPU writes exactly the CPU quantizers' bytes for every GPU quant type,
+/// ties, signed zeros, subnormals and overflowing ranges included.
+#[test]
+fn gpu_quantize_is_byte_identical_to_the_cpu() {
+    let gpu = open();
+    let blocks = block_on(check_gpu_quantize(&gpu, 256 * 1024));
+    assert_eq!(blocks, 5 * 8 * 1024);
+    // Not whole blocks, a non-finite value, a type without a GPU kernel: typed errors.
+    assert!(matches!(
+        block_on(gpu.quantize(GgmlType::Q8_0, &[1.0; 31])),
+        Err(GpuError::Input(_))
+    ));
+    let mut v = vec![1.0f32; 64];
+    v[40] = f32::NAN;
+    assert!(matches!(
+        block_on(gpu.quantize(GgmlType::Q4_0, &v)),
+        Err(GpuError::Input(_))
+    ));
+    assert!(matches!(
+        block_on(gpu.quantize(GgmlType::Q4_K, &[1.0; 256])),
+        Err(GpuError::Input(_))
+    ));
+}

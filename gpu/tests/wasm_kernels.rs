@@ -150,3 +150,16 @@ async fn synthetic_model_logits_match_cpu_in_the_browser() {
         ));
     }
 }
+
+/// The quantize kernels' soft-float and their bytes in the browser's WebGPU, exactly as
+/// natively: the same bits as the CPU (here the engine compiled to wasm).
+#[wasm_bindgen_test]
+async fn gpu_quantize_is_byte_identical_in_the_browser() {
+    let gpu = open().await;
+    let ops = check_softfloat(&gpu, 1 << 16).await;
+    let blocks = check_gpu_quantize(&gpu, 256 * 64).await;
+    web_sys_log(&format!(
+        "soft-float: {ops} operations; quantize: {blocks} blocks, identical"
+    ));
+    assert_eq!(blocks, 5 * 8 * 64);
+}

@@ -326,3 +326,209 @@ pub async fn check_synth_forward(gpu: &Gpu, m: &SynthModel) -> (f32, f32) {
     assert!(d_q8 <= 0.1, "GPU vs Q8 CPU: {d_q8}");
     (d_f32, d_q8)
 }
+
+/// A small deterministic generator (xorshift32) for bit patterns.
+pub struct Bits(u32);
+
+impl Bits {
+    pub fn new(seed: u32) -> Bits {
+        Bits(seed.max(1))
+    }
+
+    pub fn next(&mut self) -> u32 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        self.0 = x;
+        x
+    }
+
+    /// A float with a random sign and mantissa and an exponent field in `exp` (biased).
+    pub fn float_in(&mut self, exp: std::ops::RangeInclusive<u32>) -> u32 {
+        let r = self.next();
+        let span = exp.end() - exp.start() + 1;
+        let e = exp.start() + self.next() % span;
+        (r & 0x8000_0000) | (e << 23) | (r & 0x7f_ffff)
+    }
+}
+
+/// Operand pairs that reach every path of the soft-float code: any bit pattern (NaN,
+/// infinity, subnormals), nearby exponents (cancellation, rounding ties), subnormal ranges,
+/// results that overflow or underflow, and special values against everything.
+pub fn softfloat_operands(n: usize) -> (Vec<u32>, Vec<u32>) {
+    let specials = [
+        0u32,
+        0x8000_0000,
+        0x3f80_0000,
+        0xbf80_0000,
+        0x7f80_0000,
+        0xff80_0000,
+        0x7fc0_0000,
+        0x0000_0001,
+        0x8000_0001,
+        0x007f_ffff,
+        0x0080_0000,
+        0x7f7f_ffff,
+        0xff7f_ffff,
+        0x3f00_0000,
+        0x4f00_0000,
+        0xcf00_0000,
+        0x4effffff,
+        0x3effffff,
+        0x42fe_0000,
+        0xc100_0000,
+    ];
+    let mut g = Bits::new(0x9e37_79b9);
+    let (mut a, mut b) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    for &s in &specials {
+        for &t in &specials {
+            a.push(s);
+            b.push(t);
+        }
+    }
+    while a.len() < n {
+        let (x, y) = match a.len() % 6 {
+            0 => (g.next(), g.next()),
+            1 => {
+                let x = g.float_in(100..=150);
+                // Same or adjacent exponent, often the same high mantissa bits: cancellation.
+                let y = (x & 0xffff_0000) ^ (g.next() & 0x8080_ffff);
+                (x, y)
+            }
+            2 => (g.float_in(0..=24), g.float_in(0..=24)),
+            3 => (g.float_in(1..=60), g.float_in(120..=200)),
+            4 => (g.float_in(200..=254), g.float_in(60..=254)),
+            _ => {
+                // Small integers and halves: exact ties for add, rounding of x.5.
+                let x = ((g.next() % 512) as f32 - 256.0) * 0.5;
+                let y = ((g.next() % 64) as f32) * 0.25 + 0.5;
+                (x.to_bits(), y.to_bits())
+            }
+        };
+        a.push(x);
+        b.push(y);
+    }
+    (a, b)
+}
+
+/// The CPU's answer for soft-float operation `op` (see `Gpu::softfloat_ops`).
+pub fn cpu_softfloat(op: u32, a: u32, b: u32) -> u32 {
+    let (x, y) = (f32::from_bits(a), f32::from_bits(b));
+    match op {
+        0 => (x + y).to_bits(),
+        1 => (x - y).to_bits(),
+        2 => (x * y).to_bits(),
+        3 => (x / y).to_bits(),
+        4 => u32::from(quant::common::f32_to_f16_bits(x)),
+        5 => quant::common::c_trunc_i32(x) as u32,
+        _ => quant::common::c_trunc_i32(x.round()) as u32,
+    }
+}
+
+/// Runs every soft-float operation on the GPU and compares each result's bits with the CPU's
+/// (any NaN matches any NaN: the kernels never let a NaN reach their output). Returns the
+/// number of operations checked.
+pub async fn check_softfloat(gpu: &Gpu, n: usize) -> usize {
+    let (a, b) = softfloat_operands(n);
+    let is_nan = |v: u32| (v & 0x7fff_ffff) > 0x7f80_0000;
+    let mut checked = 0;
+    for op in 0..7u32 {
+        let got = gpu.softfloat_ops(op, &a, &b).await.unwrap();
+        let mut bad = Vec::new();
+        for i in 0..a.len() {
+            let want = cpu_softfloat(op, a[i], b[i]);
+            let f16_nan = op == 4 && (want & 0x7fff) > 0x7c00;
+            let same = got[i] == want
+                || (op <= 3 && is_nan(got[i]) && is_nan(want))
+                || (f16_nan && (got[i] & 0x7fff) > 0x7c00);
+            if !same {
+                bad.push(format!(
+                    "{:08x} {:08x}: gpu {:08x} cpu {want:08x}",
+                    a[i], b[i], got[i]
+                ));
+            }
+        }
+        assert!(
+            bad.is_empty(),
+            "op {op}: {} of {} differ, e.g. {:?}",
+            bad.len(),
+            a.len(),
+            &bad[..bad.len().min(8)]
+        );
+        checked += a.len();
+    }
+    checked
+}
+
+/// Rows meant to catch every way a quantizer can differ: smooth random weights, values on
+/// rounding ties (small integers, halves), equal magnitudes of both signs, all-zero blocks with
+/// -0, subnormals, and huge values whose range overflows to infinity.
+pub fn quantize_cases(n: usize) -> Vec<f32> {
+    let mut g = Bits::new(12345);
+    let mut v = test_signal(n, 3);
+    for (i, x) in v.iter_mut().enumerate() {
+        let block = i / 32;
+        *x = match block % 8 {
+            0 | 1 => *x,
+            2 => ((g.next() % 33) as f32 - 16.0) * 0.5,
+            3 => {
+                if i % 32 == 5 {
+                    -3.0
+                } else if i % 32 == 9 {
+                    3.0
+                } else {
+                    ((g.next() % 7) as f32 - 3.0) * 0.75
+                }
+            }
+            4 => {
+                if i % 2 == 0 {
+                    -0.0
+                } else {
+                    0.0
+                }
+            }
+            5 => f32::from_bits(g.next() & 0x807f_ffff),
+            6 => {
+                if i % 32 == 0 {
+                    3.0e38
+                } else if i % 32 == 1 {
+                    -3.0e38
+                } else {
+                    f32::from_bits(g.float_in(1..=254))
+                }
+            }
+            _ => f32::from_bits(g.float_in(110..=130)),
+        };
+    }
+    v
+}
+
+/// Quantizes [`quantize_cases`] with every GPU quant type and compares the bytes with the
+/// engine's CPU quantizer. Returns the blocks checked.
+pub async fn check_gpu_quantize(gpu: &Gpu, n: usize) -> usize {
+    let values = quantize_cases(n);
+    let mut blocks = 0;
+    for ty in bitsmith_gpu::GPU_QUANT_TYPES {
+        let got = gpu.quantize(ty, &values).await.unwrap();
+        let want = quantized(ty, &values, 256);
+        assert_eq!(got.len(), want.len(), "{ty}");
+        let bb = ty.type_size();
+        let bad: Vec<usize> = (0..got.len() / bb)
+            .filter(|&i| got[i * bb..(i + 1) * bb] != want[i * bb..(i + 1) * bb])
+            .collect();
+        assert!(
+            bad.is_empty(),
+            "{ty}: {} of {} blocks differ; first block {} (case {}): gpu {:02x?} cpu {:02x?} from {:?}",
+            bad.len(),
+            got.len() / bb,
+            bad[0],
+            bad[0] % 8,
+            &got[bad[0] * bb..(bad[0] + 1) * bb],
+            &want[bad[0] * bb..(bad[0] + 1) * bb],
+            &values[bad[0] * 32..bad[0] * 32 + 32]
+        );
+        blocks += got.len() / bb;
+    }
+    blocks
+}
