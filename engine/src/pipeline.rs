@@ -87,6 +87,8 @@ pub enum PipelineError {
     UnexpectedData,
     #[error("tensor '{0}' did not get all of its data")]
     Incomplete(String),
+    #[error("offloaded rows of '{tensor}': {detail}")]
+    Offload { tensor: String, detail: String },
     #[error("reading the source failed: {0}")]
     Read(String),
     #[error("writing the output failed: {0}")]
@@ -340,6 +342,41 @@ pub struct QuantizeJob {
     copied: usize,
     /// Names of tensors that were converted without imatrix data although one was given.
     missing_imatrix: Vec<String>,
+    /// Output bytes expected back from the caller for rows handed out by
+    /// [`feed_offload`](QuantizeJob::feed_offload).
+    offload_pending: Option<usize>,
+}
+
+/// Whole rows of the tensor being converted, decoded to f32, for the caller to quantize to
+/// `ty` elsewhere (on a GPU); their bytes go back through [`QuantizeJob::complete_offload`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct Offload {
+    pub tensor: String,
+    pub ty: GgmlType,
+    pub ncols: usize,
+    pub values: Vec<f32>,
+}
+
+impl Offload {
+    /// The rows quantized here instead: what the caller does when its other quantizer cannot
+    /// take them (non-finite values, a lost device). The same bytes either way.
+    pub fn quantize_on_cpu(&self) -> Result<Vec<u8>, PipelineError> {
+        let rows = self.values.len() / self.ncols.max(1);
+        let row_bytes = self.ty.row_bytes(self.ncols).unwrap_or(0);
+        let mut out = vec![0u8; rows * row_bytes];
+        quant::quantize_rows(self.ty, &self.values, self.ncols, &mut out, None).map_err(
+            |source| PipelineError::Quant {
+                tensor: self.tensor.clone(),
+                source,
+            },
+        )?;
+        Ok(out)
+    }
+
+    /// Bytes of output these rows make.
+    pub fn output_bytes(&self) -> usize {
+        self.values.len() / self.ncols.max(1) * self.ty.row_bytes(self.ncols).unwrap_or(0)
+    }
 }
 
 impl QuantizeJob {
@@ -431,6 +468,7 @@ impl QuantizeJob {
             converted: 0,
             copied: 0,
             missing_imatrix,
+            offload_pending: None,
         };
         job.skip_empty();
         Ok(job)
@@ -522,8 +560,72 @@ impl QuantizeJob {
     /// tensors; see [`next_tensor`](Self::next_tensor)) and appends the output it completes to
     /// `out`, followed by the tensor's padding once its last byte arrives.
     pub fn feed(&mut self, chunk: &[u8], out: &mut Vec<u8>) -> Result<(), PipelineError> {
+        match self.feed_inner(chunk, out, &|_| false)? {
+            None => Ok(()),
+            Some(_) => unreachable!("nothing is offloaded when no tensor may be"),
+        }
+    }
+
+    /// As [`feed`](Self::feed), except that when the tensor being converted is one
+    /// `offload` accepts (and has no importance weights), its whole rows in `chunk` are not
+    /// quantized here but returned as f32 values. The caller quantizes them to
+    /// [`Offload::ty`] (a GPU, or [`Offload::quantize_on_cpu`]) and hands the bytes to
+    /// [`complete_offload`](Self::complete_offload) before feeding more. Sans-IO: the job
+    /// never waits on the other quantizer, so an async one (WebGPU) fits.
+    pub fn feed_offload(
+        &mut self,
+        chunk: &[u8],
+        out: &mut Vec<u8>,
+        offload: &dyn Fn(&TensorDecision) -> bool,
+    ) -> Result<Option<Offload>, PipelineError> {
+        self.feed_inner(chunk, out, offload)
+    }
+
+    /// Takes the quantized bytes of the rows the last [`feed_offload`](Self::feed_offload)
+    /// returned and appends them (and the tensor's padding, when it is complete) to `out`.
+    pub fn complete_offload(
+        &mut self,
+        quantized: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<(), PipelineError> {
+        let cur = self.current.as_ref().ok_or(PipelineError::UnexpectedData)?;
+        let name = self.plan.tensors[cur.step].name.clone();
+        let expected = self
+            .offload_pending
+            .take()
+            .ok_or_else(|| PipelineError::Offload {
+                tensor: name.clone(),
+                detail: "no rows were handed out".into(),
+            })?;
+        if quantized.len() != expected {
+            return Err(PipelineError::Offload {
+                tensor: name,
+                detail: format!("{} bytes back for {expected}", quantized.len()),
+            });
+        }
+        let out_start = out.len();
+        out.extend_from_slice(quantized);
+        self.end_feed(out, out_start)
+    }
+
+    fn feed_inner(
+        &mut self,
+        chunk: &[u8],
+        out: &mut Vec<u8>,
+        offload: &dyn Fn(&TensorDecision) -> bool,
+    ) -> Result<Option<Offload>, PipelineError> {
+        if self.offload_pending.is_some() {
+            let name = self
+                .next_tensor()
+                .map(|d| d.name.clone())
+                .unwrap_or_default();
+            return Err(PipelineError::Offload {
+                tensor: name,
+                detail: "fed more data before the offloaded rows came back".into(),
+            });
+        }
         if chunk.is_empty() {
-            return Ok(());
+            return Ok(None);
         }
         if self.current.is_none() {
             self.start_step()?;
@@ -540,11 +642,26 @@ impl QuantizeJob {
         }
         cur.fed = after;
         let out_start = out.len();
-        if d.converts() {
+        if d.converts() && cur.imatrix.is_none() && offload(d) {
+            let rows = take_rows(d, cur, chunk)?;
+            if !rows.values.is_empty() {
+                self.offload_pending = Some(rows.output_bytes());
+                return Ok(Some(rows));
+            }
+        } else if d.converts() {
             convert_chunk(d, cur, chunk, out, self.threads, self.slab_bytes)?;
         } else {
             out.extend_from_slice(chunk);
         }
+        self.end_feed(out, out_start)?;
+        Ok(None)
+    }
+
+    /// After output for the current tensor was appended from `out_start`: hands it to the
+    /// writer's accounting, pads, and closes the tensor when all its bytes came.
+    fn end_feed(&mut self, out: &mut Vec<u8>, out_start: usize) -> Result<(), PipelineError> {
+        let cur = self.current.as_mut().ok_or(PipelineError::UnexpectedData)?;
+        let d = &self.plan.tensors[cur.step];
         let pad = self.writer.push_data(&out[out_start..])?;
         self.output_done += (out.len() - out_start) as u64;
         out.resize(out.len() + pad, 0);
@@ -607,6 +724,54 @@ fn imatrix_for(
         });
     }
     Ok(Some(w.clone()))
+}
+
+/// The whole rows available in `partial` + `chunk`, decoded to f32 (a trailing partial row is
+/// kept for the next chunk), as an [`Offload`] of the tensor's target type.
+fn take_rows(
+    d: &TensorDecision,
+    cur: &mut Current,
+    chunk: &[u8],
+) -> Result<Offload, PipelineError> {
+    let ncols = d.shape.first().copied().unwrap_or(1) as usize;
+    let src_row = d.source_type.row_bytes(ncols).ok_or_else(|| {
+        PipelineError::Plan(PlanError::BadShape {
+            name: d.name.clone(),
+            shape: d.shape.clone(),
+            ty: d.source_type,
+        })
+    })?;
+    cur.partial.extend_from_slice(chunk);
+    let whole = cur.partial.len() / src_row;
+    let mut values = vec![0f32; whole * ncols];
+    for (s, row) in cur.partial[..whole * src_row]
+        .chunks_exact(src_row)
+        .zip(values.chunks_exact_mut(ncols.max(1)))
+    {
+        decode_row(d.source_type, s, row).map_err(|source| PipelineError::Quant {
+            tensor: d.name.clone(),
+            source,
+        })?;
+    }
+    cur.partial.drain(..whole * src_row);
+    cur.rows_done += whole as u64;
+    Ok(Offload {
+        tensor: d.name.clone(),
+        ty: d.target_type,
+        ncols,
+        values,
+    })
+}
+
+/// One source row to f32 (F32 rows carry no alignment guarantee: decoded little-endian).
+fn decode_row(ty: GgmlType, src: &[u8], row: &mut [f32]) -> Result<(), quant::QuantError> {
+    if ty == GgmlType::F32 {
+        for (x, b) in row.iter_mut().zip(src.as_chunks::<4>().0) {
+            *x = f32::from_le_bytes(*b);
+        }
+        return Ok(());
+    }
+    quant::dequantize_row(ty, src, row)
 }
 
 /// Converts the whole rows available in `partial` + `chunk`, keeping a trailing partial row.
@@ -741,14 +906,7 @@ impl RowCtx<'_> {
             .zip(dst.chunks_exact_mut(dst_row))
             .enumerate()
         {
-            if self.src_ty == GgmlType::F32 {
-                // Chunks carry no alignment guarantee: decode little-endian floats.
-                for (x, b) in row.iter_mut().zip(s.as_chunks::<4>().0) {
-                    *x = f32::from_le_bytes(*b);
-                }
-            } else {
-                quant::dequantize_row(self.src_ty, s, &mut row).map_err(err)?;
-            }
+            decode_row(self.src_ty, s, &mut row).map_err(err)?;
             let imatrix = self.imatrix.map(|w| {
                 let expert = ((first_row + i as u64) / self.rows_per_expert) as usize;
                 &w[expert * self.ncols..(expert + 1) * self.ncols]
@@ -1018,6 +1176,84 @@ mod tests {
         let summary = job.finish().unwrap();
         assert_eq!(summary.file_size, out.len() as u64);
         assert!(out == base);
+    }
+
+    /// Offloaded rows quantized "elsewhere" (here: Offload::quantize_on_cpu, as a GPU must
+    /// match it) give the same file as feed, from F32 and from quantized sources, with chunks
+    /// that split rows; a tensor the callback declines is converted in the job.
+    #[test]
+    fn offloaded_rows_give_the_same_file() {
+        for src_ty in [GgmlType::F32, GgmlType::Q8_0] {
+            let file = tiny_model(src_ty);
+            let hdr = GgufFile::parse(&file).unwrap();
+            let src = SourceModel::from_gguf(&hdr);
+            let plan = |s: &SourceModel| {
+                let mut o = QuantOptions::new(Preset::Q4_0);
+                o.overrides.push(crate::preset::TensorTypeOverride {
+                    pattern: "attn_v".into(),
+                    ty: GgmlType::Q5_1,
+                });
+                s.plan(&o).unwrap()
+            };
+            let base = run_in_memory(&file, plan, None, 1, 1 << 20).unwrap();
+            let mut job = QuantizeJob::new(&src, plan(&src), None, JobOptions::default()).unwrap();
+            let mut out = job.header().to_vec();
+            let mut buf = Vec::new();
+            let (mut offloaded, mut types) = (0, std::collections::BTreeSet::new());
+            // Everything but the Q5_1 tensors goes out.
+            let take = |d: &TensorDecision| d.target_type != GgmlType::Q5_1;
+            while let Some(d) = job.next_tensor() {
+                let data = hdr.tensor_data(&file, d.source_index).unwrap();
+                for c in data.chunks(1000) {
+                    buf.clear();
+                    if let Some(rows) = job.feed_offload(c, &mut buf, &take).unwrap() {
+                        assert!(rows.values.len().is_multiple_of(rows.ncols));
+                        // Feeding again before the rows come back is an error.
+                        assert!(matches!(
+                            job.feed(c, &mut Vec::new()),
+                            Err(PipelineError::Offload { .. })
+                        ));
+                        offloaded += 1;
+                        types.insert(rows.ty);
+                        let q = rows.quantize_on_cpu().unwrap();
+                        assert_eq!(q.len(), rows.output_bytes());
+                        job.complete_offload(&q, &mut buf).unwrap();
+                    }
+                    out.extend_from_slice(&buf);
+                }
+            }
+            job.finish().unwrap();
+            assert!(offloaded > 10, "{offloaded}");
+            assert!(!types.contains(&GgmlType::Q5_1));
+            assert!(out == base, "{src_ty}: offloaded output differs");
+        }
+    }
+
+    #[test]
+    fn offload_misuse_is_reported() {
+        let file = tiny_model(GgmlType::F32);
+        let hdr = GgufFile::parse(&file).unwrap();
+        let src = SourceModel::from_gguf(&hdr);
+        let mut job = QuantizeJob::new(&src, q4km(&src), None, JobOptions::default()).unwrap();
+        let mut out = Vec::new();
+        // Bytes back with nothing handed out.
+        assert!(matches!(
+            job.complete_offload(&[0; 4], &mut out),
+            Err(PipelineError::UnexpectedData | PipelineError::Offload { .. })
+        ));
+        // Find a converted tensor and hand its rows out, then return the wrong size.
+        while let Some(d) = job.next_tensor() {
+            let data = hdr.tensor_data(&file, d.source_index).unwrap().to_vec();
+            if let Some(rows) = job.feed_offload(&data, &mut out, &|_| true).unwrap() {
+                let q = rows.quantize_on_cpu().unwrap();
+                assert!(matches!(
+                    job.complete_offload(&q[1..], &mut out),
+                    Err(PipelineError::Offload { .. })
+                ));
+                return;
+            }
+        }
+        panic!("no tensor was offloaded");
     }
 
     #[test]

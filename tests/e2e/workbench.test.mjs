@@ -164,12 +164,40 @@ test("open the local SmolLM2 file, quantize to Q4_K_M, export the same bytes as 
     await ready(page);
     await page.waitForSelector('[data-testid="wb-run-row"]', { timeout: 30000 });
     await exportAndCheck();
-    // Quantize again with the network cut, to another preset.
+    // Quantize again with the network cut, to another preset, on WebGPU (SwiftShader here):
+    // the plan says which tensors go to the GPU, the run says where they went, and the file is
+    // byte for byte the CLI's.
     await page.getByLabel("Preset").selectOption("Q8_0");
     await page.waitForSelector('[data-testid="wb-plan-command"]:has-text("Q8_0")', { state: "attached", timeout: 30000 });
+    const quantPanel = page.getByRole("region", { name: "Quantize", exact: true });
+    await page.waitForSelector("#wb-backend-gpu:not([disabled])", { timeout: 30000 });
+    assert.match(clean(await page.getByTestId("wb-backend-gpu-help").innerText()), /Q8_0, Q4_0, Q4_1, Q5_0 and Q5_1 are quantized on the GPU/);
+    await quantPanel.getByLabel("WebGPU", { exact: true }).check();
+    const runsOn = await page.getByTestId("wb-plan-runs-on").allInnerTexts();
+    const onGpuPlanned = runsOn.filter((t) => t === "WebGPU").length;
+    assert.ok(onGpuPlanned > 100, `only ${onGpuPlanned} tensors planned on WebGPU`);
+    assert.ok(runsOn.includes("copied"), "1-D tensors are copied");
+    await noViolations(page, "WebGPU chosen for quantizing");
     await page.getByTestId("wb-quantize-start").click();
     await waitForStatus(page, "Done:", 600000);
     assert.equal(await page.locator('[data-testid="wb-run-row"]').count(), 2);
+    const q8 = (await manifests(page)).find((m) => m.quant && m.quant.preset === "Q8_0");
+    assert.equal(q8.quant.backend, "webgpu");
+    assert.equal(q8.quant.gpu_tensors.length, onGpuPlanned);
+    const ranOn = clean(await page.locator('[data-testid="wb-run-row"]', { hasText: "Q8_0" }).getByTestId("wb-run-backend").innerText());
+    console.log(`# quantized on WebGPU: ${ranOn}, ${q8.quant.seconds.toFixed(1)} s`);
+    assert.match(ranOn, new RegExp(`WebGPU \\(.+\\) for ${onGpuPlanned} of 272 tensors`));
+    await noViolations(page, "quantized on WebGPU");
+    const q8ref = path.join(tmp, "reference-Q8_0.gguf");
+    bitsmith(["quantize", MODEL, q8ref, "Q8_0"]);
+    const [dl8] = await Promise.all([
+      page.waitForEvent("download", { timeout: 120000 }),
+      page.locator(`button[aria-label*="${q8.name}"][aria-label^="Export"]`).click(),
+    ]);
+    const saved8 = path.join(tmp, "exported-q8.gguf");
+    await dl8.saveAs(saved8);
+    assert.equal(sha256(saved8), sha256(q8ref), "the WebGPU-quantized GGUF differs from `bitsmith quantize`");
+    fs.rmSync(saved8);
     await b.context.setOffline(false);
     assert.deepEqual(b.errors, []);
   } finally {

@@ -102,8 +102,14 @@ pub struct QuantRecord {
     pub seconds: f64,
     /// Peak size of the worker's wasm memory during the run.
     pub peak_memory: u64,
-    /// Where the work ran ("cpu" for the wasm SIMD path).
+    /// Where the work ran: "cpu" (the wasm SIMD path) or "webgpu" (some tensors on the GPU).
     pub backend: String,
+    /// The WebGPU adapter that quantized `gpu_tensors`.
+    pub gpu_adapter: Option<String>,
+    /// Tensors quantized on the GPU (all others were converted or copied on the CPU).
+    pub gpu_tensors: Vec<String>,
+    /// Why WebGPU was asked for and not used (no adapter), in the browser's words.
+    pub gpu_unavailable: Option<String>,
 }
 
 /// A measurement of a model (kept with the run, so results survive reloads).

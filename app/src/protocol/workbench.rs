@@ -52,6 +52,7 @@ pub enum WbJob {
     Quantize {
         model: String,
         options: QuantOptions,
+        backend: QuantBackend,
     },
     /// Checks a model's chunks and returns a `blob:` URL of the whole file for download.
     Export {
@@ -122,6 +123,22 @@ pub enum WbOutcome {
     },
     /// The job could not be done; `kind` tells the UI which way out to offer.
     Failed(WbFailure),
+}
+
+/// Where the user wants quantization to run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum QuantBackend {
+    #[default]
+    Cpu,
+    /// WebGPU for the tensors whose type it makes ([`gpu_quantizes`]), the CPU for the rest
+    /// (and for everything when there is no adapter, saying why).
+    Gpu,
+}
+
+/// Whether quantizing to `ty` runs on the GPU when the user picks WebGPU: the types with an
+/// exact GPU quantizer (bitsmith_gpu::GPU_QUANT_TYPES).
+pub fn gpu_quantizes(ty: GgmlType) -> bool {
+    bitsmith_gpu::gpu_quantizes(ty)
 }
 
 /// Where the learner wants a generation to run.
@@ -677,6 +694,7 @@ mod tests {
             WbJob::Quantize {
                 model: "m1".into(),
                 options: opts.clone(),
+                backend: QuantBackend::Gpu,
             },
             WbJob::Plan {
                 model: "m1".into(),

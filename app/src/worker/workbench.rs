@@ -16,7 +16,7 @@ use bitsmith_engine::gguf::GgufFile;
 use bitsmith_engine::infer::{
     Backend, EvalConfig, KldJob, Model, PerplexityJob, SharedBytes, eval_tokens, shared,
 };
-use bitsmith_engine::pipeline::{JobOptions, QuantizeJob, SourceModel};
+use bitsmith_engine::pipeline::{JobOptions, Offload, QuantizeJob, SourceModel};
 use bitsmith_engine::preset::{QuantOptions, QuantPlan, Reason};
 use bitsmith_engine::progress::CancelToken;
 use bitsmith_engine::tokenizer::Tokenizer;
@@ -24,13 +24,14 @@ use gloo::worker::{HandlerId, WorkerScope};
 use js_sys::{Array, Uint8Array};
 use wasm_bindgen::JsCast;
 
-use super::{EngineWorker, STEP_BUDGET_MS, now_ms, yield_now};
+use super::{EngineWorker, STEP_BUDGET_MS, now_ms, shared_gpu, yield_now};
 use crate::library::{
     CHUNK_SIZE, ChunkReader, ChunkWriter, LibError, Library, Manifest, Measurement, Origin,
     QuantRecord, WriteLock, new_id,
 };
 use crate::protocol::workbench::{
-    FailureKind, PlanRow, PlanView, WbJob, WbOutcome, llama_quantize_command, output_file_name,
+    FailureKind, PlanRow, PlanView, QuantBackend, WbJob, WbOutcome, gpu_quantizes,
+    llama_quantize_command, output_file_name,
 };
 use crate::protocol::{JobId, JobResult, Response};
 use library::{Ctx, JobError, format_error, read_header};
@@ -76,7 +77,11 @@ pub async fn run(
         WbJob::ImportFiles { name, files } => library::import_files(&ctx, name, files).await,
         WbJob::Convert { pending } => library::convert_staged(&ctx, pending).await,
         WbJob::Plan { model, options } => plan(&model, &options).await,
-        WbJob::Quantize { model, options } => quantize(&ctx, &model, options).await,
+        WbJob::Quantize {
+            model,
+            options,
+            backend,
+        } => quantize(&ctx, &model, options, backend).await,
         WbJob::Export { model } => export(&ctx, &model).await,
         WbJob::CollectGarbage => collect().await,
         WbJob::Measure {
@@ -207,7 +212,37 @@ pub fn wasm_memory_bytes() -> u64 {
 /// Source bytes fed to the quantizer per step.
 const PIECE: u64 = 1 << 20;
 
-async fn quantize(ctx: &Ctx<'_>, model: &str, opts: QuantOptions) -> Result<WbOutcome, JobError> {
+/// Where a quantization's offloaded rows go: the GPU, and what it did.
+struct GpuQuant {
+    gpu: Rc<bitsmith_gpu::Gpu>,
+    /// Tensors with rows quantized on the GPU, in order.
+    tensors: Vec<String>,
+}
+
+impl GpuQuant {
+    /// The rows' bytes from the GPU; rows it cannot take (a non-finite value) are quantized on
+    /// the CPU instead, to the same bytes. A failing device is an error: the job stops rather
+    /// than mixing outputs of unknown quality.
+    async fn quantize(&mut self, rows: &Offload) -> Result<Vec<u8>, JobError> {
+        match self.gpu.quantize(rows.ty, &rows.values).await {
+            Ok(q) => {
+                if self.tensors.last() != Some(&rows.tensor) {
+                    self.tensors.push(rows.tensor.clone());
+                }
+                Ok(q)
+            }
+            Err(bitsmith_gpu::GpuError::Input(_)) => rows.quantize_on_cpu().map_err(format_error),
+            Err(e) => Err(format_error(format!("WebGPU: {e}"))),
+        }
+    }
+}
+
+async fn quantize(
+    ctx: &Ctx<'_>,
+    model: &str,
+    opts: QuantOptions,
+    backend: QuantBackend,
+) -> Result<WbOutcome, JobError> {
     let started = now_ms();
     let lib = shared_library().await?;
     let (src, header) = source_of(&lib, model).await?;
@@ -218,6 +253,22 @@ async fn quantize(ctx: &Ctx<'_>, model: &str, opts: QuantOptions) -> Result<WbOu
     let n_tensors = plan.tensors.len() as u32;
     let mut job =
         QuantizeJob::new(&source, plan, None, JobOptions::default()).map_err(format_error)?;
+    // WebGPU when asked for and there is an adapter (any adapter: the user chose it).
+    let (mut gpu, gpu_unavailable) = match backend {
+        QuantBackend::Cpu => (None, None),
+        QuantBackend::Gpu => match shared_gpu().await {
+            Ok(gpu) => (
+                Some(GpuQuant {
+                    gpu,
+                    tensors: Vec::new(),
+                }),
+                None,
+            ),
+            Err(why) => (None, Some(why)),
+        },
+    };
+    let offload = |d: &bitsmith_engine::preset::TensorDecision| gpu_quantizes(d.target_type);
+    let no_offload = |_: &bitsmith_engine::preset::TensorDecision| false;
     let id = new_id(js_sys::Date::now(), js_sys::Math::random());
     let _lock = WriteLock::acquire(&id)
         .await?
@@ -239,8 +290,18 @@ async fn quantize(ctx: &Ctx<'_>, model: &str, opts: QuantOptions) -> Result<WbOu
             while pos < range.end {
                 let end = (pos + PIECE).min(range.end);
                 let bytes = reader.read(pos, end).await?;
-                job.feed(&bytes, &mut out).map_err(format_error)?;
+                let take: &dyn Fn(&bitsmith_engine::preset::TensorDecision) -> bool =
+                    if gpu.is_some() { &offload } else { &no_offload };
+                let rows = job
+                    .feed_offload(&bytes, &mut out, take)
+                    .map_err(format_error)?;
                 drop(bytes);
+                if let (Some(rows), Some(g)) = (rows, gpu.as_mut()) {
+                    let q = g.quantize(&rows).await?;
+                    peak = peak.max(wasm_memory_bytes());
+                    drop(rows);
+                    job.complete_offload(&q, &mut out).map_err(format_error)?;
+                }
                 pos = end;
                 if out.len() >= CHUNK_SIZE as usize {
                     writer.push(&out).await?;
@@ -276,6 +337,10 @@ async fn quantize(ctx: &Ctx<'_>, model: &str, opts: QuantOptions) -> Result<WbOu
         )));
     }
     peak = peak.max(wasm_memory_bytes());
+    let (gpu_tensors, gpu_adapter) = match gpu {
+        Some(g) => (g.tensors, Some(g.gpu.report.name.clone())),
+        None => (Vec::new(), None),
+    };
     let file_name = output_file_name(&src.file_name, &opts);
     let preset = opts.preset.name().to_string();
     let m = Manifest {
@@ -309,7 +374,15 @@ async fn quantize(ctx: &Ctx<'_>, model: &str, opts: QuantOptions) -> Result<WbOu
             command: llama_quantize_command(&opts, &src.file_name, &file_name),
             seconds: (now_ms() - started) / 1000.0,
             peak_memory: peak,
-            backend: "cpu".into(),
+            backend: if gpu_tensors.is_empty() {
+                "cpu"
+            } else {
+                "webgpu"
+            }
+            .into(),
+            gpu_adapter: gpu_adapter.filter(|_| !gpu_tensors.is_empty()),
+            gpu_tensors,
+            gpu_unavailable,
         }),
         measurements: Vec::new(),
     };

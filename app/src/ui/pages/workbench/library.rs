@@ -498,6 +498,31 @@ fn pending_list() -> Html {
     }
 }
 
+/// Where a run was quantized: the CPU, or WebGPU for some of its tensors (with the adapter),
+/// or the CPU because WebGPU was asked for and missing.
+fn ran_on(tr: &crate::ui::Tr, q: &crate::library::QuantRecord, n_tensors: u32) -> Html {
+    if !q.gpu_tensors.is_empty() {
+        let all = q.gpu_tensors.join(", ");
+        return html! {
+            <>
+                { tr.ta("wb-ran-gpu", &[
+                    ("adapter", q.gpu_adapter.clone().unwrap_or_default().into()),
+                    ("count", q.gpu_tensors.len().into()),
+                    ("total", n_tensors.into()),
+                ]) }
+                <details class="wb-ran-list">
+                    <summary>{ tr.t("wb-ran-gpu-list") }</summary>
+                    <p class="wb-sub">{ all }</p>
+                </details>
+            </>
+        };
+    }
+    match &q.gpu_unavailable {
+        Some(why) => html! { { tr.ta("wb-ran-cpu-no-gpu", &[("detail", why.clone().into())]) } },
+        None => html! { { tr.t("wb-ran-cpu") } },
+    }
+}
+
 /// Quantized models ("runs"): how each was made, what it cost, its command line.
 #[function_component(RunsPanel)]
 pub fn runs_panel() -> Html {
@@ -531,6 +556,7 @@ pub fn runs_panel() -> Html {
                 <td>{ fmt::bpw(m.facts.bpw) }</td>
                 <td>{ fmt::duration(q.seconds) }</td>
                 <td data-testid="wb-run-memory">{ fmt::bytes(q.peak_memory) }</td>
+                <td data-testid="wb-run-backend">{ ran_on(&tr, &q, m.facts.n_tensors) }</td>
             </tr>
         }
     });
@@ -556,6 +582,7 @@ pub fn runs_panel() -> Html {
                         <th scope="col">{ tr.t("wb-col-bpw") }</th>
                         <th scope="col">{ tr.t("wb-col-time") }</th>
                         <th scope="col">{ tr.t("wb-col-memory") }</th>
+                        <th scope="col">{ tr.t("wb-col-ran-on") }</th>
                     </tr></thead>
                     <tbody>{ for rows }</tbody>
                 </table>

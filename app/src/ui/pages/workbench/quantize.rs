@@ -12,7 +12,8 @@ use yew::prelude::*;
 
 use super::{ActiveKind, fmt, use_wb};
 use crate::protocol::workbench::{
-    PICKABLE_TYPES, PRESETS, PlanRow, PlanView, WbJob, WbOutcome, exact_pattern,
+    PICKABLE_TYPES, PRESETS, PlanRow, PlanView, QuantBackend, WbJob, WbOutcome, exact_pattern,
+    gpu_quantizes,
 };
 use crate::protocol::{JobId, JobResult, JobSpec};
 use crate::ui::{JobState, use_engine_ctx, use_tr};
@@ -66,6 +67,7 @@ pub fn quantize_panel() -> Html {
     let plan_job = use_state(|| None::<JobId>);
     let plan = use_state(|| None::<(String, Rc<PlanView>)>);
     let plan_error = use_state(|| None::<String>);
+    let backend = use_state(QuantBackend::default);
 
     let source = wb.selected.as_ref().and_then(|id| wb.model(id)).cloned();
     let source_id = source.as_ref().map(|m| m.id.clone());
@@ -138,12 +140,13 @@ pub fn quantize_panel() -> Html {
     };
     let busy = wb.busy();
     let start = {
-        let (wb, preset, edits, current, src) = (
+        let (wb, preset, edits, current, src, backend) = (
             wb.clone(),
             *preset,
             (*edits).clone(),
             current.clone(),
             src.clone(),
+            *backend,
         );
         Callback::from(move |_| {
             let Some(p) = current.clone() else {
@@ -154,6 +157,7 @@ pub fn quantize_panel() -> Html {
                 WbJob::Quantize {
                     model: src.id.clone(),
                     options: opts,
+                    backend,
                 },
                 ActiveKind::Quantize(p),
                 format!("{} → {}", src.name, preset.name()),
@@ -162,6 +166,22 @@ pub fn quantize_panel() -> Html {
         })
     };
 
+    // WebGPU is offered once the worker found an adapter (any: the user chooses it knowingly).
+    let (gpu_ready, gpu_help) = match &engine.state.gpu {
+        Some(Ok(a)) => (
+            true,
+            tr.ta("wb-backend-gpu-help", &[("adapter", a.name.clone().into())]),
+        ),
+        Some(Err(e)) => (
+            false,
+            tr.ta("wb-backend-gpu-none", &[("detail", e.clone().into())]),
+        ),
+        None => (false, tr.t("wb-backend-gpu-looking")),
+    };
+    let on_backend = |b: QuantBackend| {
+        let backend = backend.clone();
+        Callback::from(move |_: Event| backend.set(b))
+    };
     let rows = current
         .as_ref()
         .map(|p| shown_rows(p, &edits))
@@ -215,6 +235,13 @@ pub fn quantize_panel() -> Html {
             html! { <span>{ r.target_type.name() }</span> }
         };
         let shape = r.shape.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("×");
+        let runs_on = if r.source_type == r.target_type {
+            tr.t("wb-on-copied")
+        } else if *backend == QuantBackend::Gpu && gpu_ready && gpu_quantizes(r.target_type) {
+            tr.t("wb-on-gpu")
+        } else {
+            tr.t("wb-on-cpu")
+        };
         let why = match r.fallback_from {
             Some(w) => tr.ta("wb-why-fallback", &[("reason", r.reason.clone().into()), ("wanted", w.name().into())]),
             None => r.reason.clone(),
@@ -227,6 +254,7 @@ pub fn quantize_panel() -> Html {
                 <td>{ cell }</td>
                 <td>{ fmt::bpw(bpw_of(r.output_bytes, r.n_elements)) }</td>
                 <td>{ fmt::bytes(r.output_bytes) }</td>
+                <td data-testid="wb-plan-runs-on">{ runs_on }</td>
                 <td class="wb-why">{ why }</td>
             </tr>
         }
@@ -275,14 +303,17 @@ pub fn quantize_panel() -> Html {
             <fieldset class="field wb-backend">
                 <legend>{ tr.t("wb-backend") }</legend>
                 <div class="radio">
-                    <input type="radio" name="wb-backend" id="wb-backend-cpu" checked=true />
+                    <input type="radio" name="wb-backend" id="wb-backend-cpu" disabled={busy}
+                           checked={*backend == QuantBackend::Cpu} onchange={on_backend(QuantBackend::Cpu)} />
                     <label for="wb-backend-cpu">{ tr.t("wb-backend-cpu") }</label>
                 </div>
                 <div class="radio">
-                    <input type="radio" name="wb-backend" id="wb-backend-gpu" disabled=true aria-describedby="wb-backend-gpu-why" />
+                    <input type="radio" name="wb-backend" id="wb-backend-gpu" disabled={busy || !gpu_ready}
+                           checked={*backend == QuantBackend::Gpu} onchange={on_backend(QuantBackend::Gpu)}
+                           aria-describedby="wb-backend-gpu-help" />
                     <label for="wb-backend-gpu">{ tr.t("wb-backend-gpu") }</label>
                 </div>
-                <p id="wb-backend-gpu-why" class="wb-sub">{ tr.t("wb-backend-gpu-why") }</p>
+                <p id="wb-backend-gpu-help" class="wb-sub" data-testid="wb-backend-gpu-help">{ gpu_help }</p>
             </fieldset>
             <div class="button-row">
                 <button type="button" class="button primary" onclick={start} disabled={busy || current.is_none()}
@@ -305,6 +336,7 @@ pub fn quantize_panel() -> Html {
                             <th scope="col">{ tr.t("wb-col-type") }</th>
                             <th scope="col">{ tr.t("wb-col-bpw") }</th>
                             <th scope="col">{ tr.t("wb-col-size") }</th>
+                            <th scope="col">{ tr.t("wb-col-runs-on") }</th>
                             <th scope="col">{ tr.t("wb-col-why") }</th>
                         </tr></thead>
                         <tbody>{ for table_rows }</tbody>
