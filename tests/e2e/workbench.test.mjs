@@ -173,7 +173,7 @@ test("open the local SmolLM2 file, quantize to Q4_K_M, export the same bytes as 
     await page.waitForSelector("#wb-backend-gpu:not([disabled])", { timeout: 30000 });
     assert.match(clean(await page.getByTestId("wb-backend-gpu-help").innerText()), /Q8_0, Q4_0, Q4_1, Q5_0 and Q5_1 are quantized on the GPU/);
     await quantPanel.getByLabel("WebGPU", { exact: true }).check();
-    const runsOn = await page.getByTestId("wb-plan-runs-on").allInnerTexts();
+    const runsOn = await page.getByTestId("wb-plan-runs-on").allTextContents();
     const onGpuPlanned = runsOn.filter((t) => t === "WebGPU").length;
     assert.ok(onGpuPlanned > 100, `only ${onGpuPlanned} tensors planned on WebGPU`);
     assert.ok(runsOn.includes("copied"), "1-D tensors are copied");

@@ -68,6 +68,16 @@ pub fn quantize_panel() -> Html {
     let plan = use_state(|| None::<(String, Rc<PlanView>)>);
     let plan_error = use_state(|| None::<String>);
     let backend = use_state(QuantBackend::default);
+    // Ask the worker for its WebGPU adapter once, so the backend choice can be offered.
+    {
+        let engine = engine.clone();
+        let asked = engine.state.gpu.is_some();
+        use_effect_with((), move |_| {
+            if !asked {
+                engine.send(crate::protocol::Request::DetectGpu);
+            }
+        });
+    }
 
     let source = wb.selected.as_ref().and_then(|id| wb.model(id)).cloned();
     let source_id = source.as_ref().map(|m| m.id.clone());
