@@ -134,6 +134,7 @@ wb-col-ran-on = عمل على
 wb-ran-cpu = المعالج
 wb-ran-cpu-no-gpu = المعالج (لم يكن WebGPU متاحًا: { $detail })
 wb-ran-gpu = WebGPU ({ $adapter }) لـ { $count } من { $total } موترًا، والمعالج للباقي
+wb-ran-gpu-unnamed = WebGPU لـ { $count } من { $total } موترًا، والمعالج للباقي
 wb-ran-gpu-list = الموترات المكمَّمة على وحدة الرسوميات
 wb-quantize-go = كمِّم إلى { $preset }
 wb-reset-edits = تراجع عن { $count ->

@@ -131,6 +131,7 @@ wb-col-ran-on = Ran on
 wb-ran-cpu = CPU
 wb-ran-cpu-no-gpu = CPU (WebGPU was not available: { $detail })
 wb-ran-gpu = WebGPU ({ $adapter }) for { $count } of { $total } tensors, the CPU for the rest
+wb-ran-gpu-unnamed = WebGPU for { $count } of { $total } tensors, the CPU for the rest
 wb-ran-gpu-list = Tensors quantized on the GPU
 wb-quantize-go = Quantize to { $preset }
 wb-reset-edits = Undo { $count ->

@@ -131,6 +131,7 @@ wb-col-ran-on = Se ejecutó en
 wb-ran-cpu = CPU
 wb-ran-cpu-no-gpu = CPU (WebGPU no estaba disponible: { $detail })
 wb-ran-gpu = WebGPU ({ $adapter }) para { $count } de { $total } tensores, la CPU para el resto
+wb-ran-gpu-unnamed = WebGPU para { $count } de { $total } tensores, la CPU para el resto
 wb-ran-gpu-list = Tensores cuantizados en la GPU
 wb-quantize-go = Cuantizar a { $preset }
 wb-reset-edits = Deshacer { $count ->

@@ -505,11 +505,18 @@ fn ran_on(tr: &crate::ui::Tr, q: &crate::library::QuantRecord, n_tensors: u32) -
         let all = q.gpu_tensors.join(", ");
         return html! {
             <>
-                { tr.ta("wb-ran-gpu", &[
-                    ("adapter", q.gpu_adapter.clone().unwrap_or_default().into()),
-                    ("count", q.gpu_tensors.len().into()),
-                    ("total", n_tensors.into()),
-                ]) }
+                { match q.gpu_adapter.as_deref() {
+                    // In a worker, the browser may not name the adapter (wgpu reports it unnamed).
+                    None | Some("") | Some("unnamed adapter") => tr.ta("wb-ran-gpu-unnamed", &[
+                        ("count", q.gpu_tensors.len().into()),
+                        ("total", n_tensors.into()),
+                    ]),
+                    Some(adapter) => tr.ta("wb-ran-gpu", &[
+                        ("adapter", adapter.to_string().into()),
+                        ("count", q.gpu_tensors.len().into()),
+                        ("total", n_tensors.into()),
+                    ]),
+                } }
                 <details class="wb-ran-list">
                     <summary>{ tr.t("wb-ran-gpu-list") }</summary>
                     <p class="wb-sub">{ all }</p>
