@@ -136,7 +136,9 @@ pub enum QuantBackend {
 }
 
 /// Whether quantizing to `ty` runs on the GPU when the user picks WebGPU: the types with an
-/// exact GPU quantizer (bitsmith_gpu::GPU_QUANT_TYPES).
+/// exact GPU quantizer (bitsmith_gpu::GPU_QUANT_TYPES). The GPU crate is a wasm32 dependency
+/// only (natively the app is just its protocol and logic, tested without wgpu).
+#[cfg(target_arch = "wasm32")]
 pub fn gpu_quantizes(ty: GgmlType) -> bool {
     bitsmith_gpu::gpu_quantizes(ty)
 }
