@@ -8,7 +8,8 @@
 //   word 0: d (f16 bits) | m (f16 bits) << 16      (m only for Q4_1 and Q5_1)
 //   word 1: qh                                     (Q5_0 and Q5_1 only)
 //   then the quant bytes: 16 for the 4- and 5-bit types (two nibbles each), 32 for Q8_0.
-// Scalar reference: bitsmith_engine::quant::legacy::quantize_row_q*.
+// Scalar reference: bitsmith_engine::quant::legacy::quantize_row_q8_0 (and its Q4_0, Q4_1,
+// Q5_0, Q5_1 siblings in the same module).
 
 const QTYPE: u32 = 0u; // replaced per type: 0 Q8_0, 1 Q4_0, 2 Q4_1, 3 Q5_0, 4 Q5_1
 

@@ -7,6 +7,9 @@
 // arithmetic is exact on every adapter, so quantized bytes made with these functions equal the
 // CPU reference's everywhere (gpu/tests check them against the CPU's f32 operations).
 //
+// Scalar reference: bitsmith_engine::quant::common::f32_to_f16_bits (with c_trunc_i32 and the
+// CPU's own f32 +, -, ×, ÷, which gpu/tests compare bit for bit).
+//
 // The algorithms are the textbook ones (shift with a sticky bit, round at a 7-bit guard field):
 // see e.g. J.-M. Muller et al., Handbook of Floating-Point Arithmetic, ch. 7-8.
 
