@@ -185,7 +185,8 @@ test("open the local SmolLM2 file, quantize to Q4_K_M, export the same bytes as 
     assert.equal(q8.quant.backend, "webgpu");
     assert.equal(q8.quant.gpu_tensors.length, onGpuPlanned);
     const ranOn = clean(await page.locator('[data-testid="wb-run-row"]', { hasText: "Q8_0" }).getByTestId("wb-run-backend").innerText());
-    console.log(`# quantized on WebGPU: ${ranOn}, ${q8.quant.seconds.toFixed(1)} s`);
+    console.log(`# quantized on WebGPU: ${ranOn}, ${q8.quant.seconds.toFixed(1)} s, worker wasm memory peak ${(q8.quant.peak_memory / 2 ** 20).toFixed(1)} MiB`);
+    assert.ok(q8.quant.peak_memory < 2 * source, `peak ${q8.quant.peak_memory} ≥ 2 × ${source} on WebGPU`);
     assert.match(ranOn, new RegExp(`WebGPU( \\(.+\\))? for ${onGpuPlanned} of 272 tensors, the CPU for the rest`));
     await noViolations(page, "quantized on WebGPU");
     const q8ref = path.join(tmp, "reference-Q8_0.gguf");
