@@ -261,7 +261,8 @@ pub fn tile_fn(ty: GgmlType, backend: Backend) -> Option<TileFn> {
 pub enum Backend {
     /// The scalar reference: plain Rust, the same on every target. Always available.
     Scalar,
-    /// The fastest kernels this machine supports: AVX2+FMA on x86-64 (detected at run time),
+    /// The fastest kernels this machine supports: AVX2+FMA on x86-64, with AVX-512 VNNI tiles
+    /// for the legacy block types where the CPU has them (both detected at run time),
     /// simd128 on wasm32 builds with `+simd128`; types without a fast kernel, and machines
     /// without the features, fall back to the scalar kernel.
     Simd,
@@ -277,7 +278,7 @@ impl Backend {
         }
     }
 
-    /// Short name for logs and reports (`scalar`, `avx2`, `simd128`).
+    /// Short name for logs and reports (`scalar`, `avx2`, `avx512`, `simd128`).
     pub fn describe(self) -> &'static str {
         match self {
             Backend::Scalar => "scalar",
@@ -307,9 +308,12 @@ pub fn simd_available() -> bool {
 }
 
 fn simd_name() -> &'static str {
-    if cfg!(target_arch = "x86_64") {
-        "avx2"
-    } else if cfg!(target_arch = "wasm32") {
+    #[cfg(target_arch = "x86_64")]
+    {
+        x86::name()
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    if cfg!(target_arch = "wasm32") {
         "simd128"
     } else {
         "scalar"

@@ -1,4 +1,6 @@
-//! AVX2 + FMA + F16C kernels for x86-64, selected at run time by [`available`].
+//! AVX2 + FMA + F16C kernels for x86-64, selected at run time by [`available`]. Where the CPU
+//! also has AVX-512 F/BW/VNNI, the legacy 32-element types use the tiles of [`avx512`] instead
+//! (same integer block sums, fewer instructions per block); these stay for every other CPU.
 //!
 //! Each kernel computes the same integer block sums as its `scalar` twin with 256-bit integer
 //! instructions: weights are unpacked to bytes, multiplied with the Q8 activations by
@@ -16,6 +18,8 @@ use std::arch::x86_64::*;
 use bytemuck::cast_slice;
 
 use super::DotFn;
+
+mod avx512;
 use crate::GgmlType;
 use crate::quant::kquants::{BlockQ2K, BlockQ3K, BlockQ4K, BlockQ5K, BlockQ6K, BlockQ8K};
 use crate::quant::legacy::{BlockQ4_0, BlockQ4_1, BlockQ5_0, BlockQ8_0, BlockQ8_1};
@@ -27,12 +31,30 @@ pub fn available() -> bool {
         && is_x86_feature_detected!("f16c")
 }
 
-/// The AVX2 kernel for `ty`, when this CPU can run it and one exists.
+/// The kernel set in use, for reports: `avx512` when the AVX-512 VNNI tiles replace some AVX2
+/// ones.
+pub fn name() -> &'static str {
+    if avx512::available() {
+        "avx512"
+    } else {
+        "avx2"
+    }
+}
+
+/// The AVX2 (or, for Q8_0, Q4_1 and Q5_0 where the CPU has it, AVX-512 VNNI) kernel for `ty`, when this CPU can run it and one exists.
 pub fn dot_fn(ty: GgmlType) -> Option<DotFn> {
     if !available() {
         return None;
     }
     use GgmlType as G;
+    if avx512::available() {
+        match ty {
+            G::Q8_0 => return Some(avx512::w_q8_0),
+            G::Q4_1 => return Some(avx512::w_q4_1),
+            G::Q5_0 => return Some(avx512::w_q5_0),
+            _ => {}
+        }
+    }
     Some(match ty {
         G::F32 => w_f32,
         G::F16 => w_f16,
@@ -674,12 +696,21 @@ tile_entry!(
     tile_q6_k, w_q6_k => t_q6_k;
 );
 
-/// The tile kernel for `ty`, when this CPU can run it and one exists.
+/// The tile kernel for `ty` (AVX-512 VNNI where [`dot_fn`] picks it), when this CPU can run it
+/// and one exists.
 pub fn tile_fn(ty: GgmlType) -> Option<super::TileFn> {
     if !available() {
         return None;
     }
     use GgmlType as G;
+    if avx512::available() {
+        match ty {
+            G::Q8_0 => return Some(avx512::tile_q8_0),
+            G::Q4_1 => return Some(avx512::tile_q4_1),
+            G::Q5_0 => return Some(avx512::tile_q5_0),
+            _ => {}
+        }
+    }
     Some(match ty {
         G::Q8_0 => tile_q8_0,
         G::Q4_0 => tile_q4_0,
@@ -712,3 +743,154 @@ wrap!(
     w_q3_k => k_q3_k,
     w_q5_k => k_q5_k,
 );
+
+#[cfg(test)]
+mod tests {
+    //! Both x86 kernel sets against the scalar reference, whatever this machine picks at run
+    //! time: the AVX2 tiles must stay right for CPUs without AVX-512 even when the test machine
+    //! has it. Scales are powers of two and quants small, so every f32 step is exact and the
+    //! results must be bit-identical (any wrong integer block sum shows).
+
+    use super::*;
+    use crate::infer::vec_dot::{ActType, TileFn, scalar_dot_fn};
+
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            // xorshift64*
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        }
+    }
+
+    /// fp16 bits of 2^e.
+    fn pow2_f16(e: i32) -> [u8; 2] {
+        (((15 + e) as u16) << 10).to_le_bytes()
+    }
+
+    /// A weight row of `nb` blocks: random quant bytes, power-of-two scale fields.
+    fn weight_row(ty: GgmlType, nb: usize, rng: &mut Rng) -> Vec<u8> {
+        let fields: &[(usize, i32)] = match ty {
+            GgmlType::Q8_0 | GgmlType::Q4_0 | GgmlType::Q5_0 => &[(0, -3)],
+            GgmlType::Q4_1 => &[(0, -3), (2, -4)],
+            other => panic!("no layout for {other}"),
+        };
+        let mut w: Vec<u8> = (0..nb * ty.type_size()).map(|_| rng.next() as u8).collect();
+        for blk in w.chunks_exact_mut(ty.type_size()) {
+            for &(off, e) in fields {
+                blk[off..off + 2].copy_from_slice(&pow2_f16(e));
+            }
+            if ty == GgmlType::Q8_0 {
+                // Activation-like range: -127..=127.
+                for q in &mut blk[2..] {
+                    *q = ((*q as i8).max(-127)) as u8;
+                }
+            }
+        }
+        w
+    }
+
+    /// An activation row (Q8_0 or Q8_1) of `nb` blocks: quants in -127..=127, scales 2^-6.
+    fn act_row(act: ActType, nb: usize, rng: &mut Rng) -> Vec<u8> {
+        let bb = act.block_bytes();
+        let head = bb - 32;
+        let mut a = vec![0u8; nb * bb];
+        for blk in a.chunks_exact_mut(bb) {
+            blk[0..2].copy_from_slice(&pow2_f16(-6));
+            if head == 4 {
+                blk[2..4].copy_from_slice(&pow2_f16(-2));
+            }
+            for q in &mut blk[head..] {
+                *q = ((rng.next() % 255) as i32 - 127) as i8 as u8;
+            }
+        }
+        a
+    }
+
+    /// Every (weight rows, activation rows) shape `tile` accepts, ragged ones included, for
+    /// block counts odd and even, against the scalar kernel.
+    fn check_tile(ty: GgmlType, tile: TileFn, name: &str) {
+        let reference = scalar_dot_fn(ty).unwrap();
+        let act = crate::infer::vec_dot::ActType::for_weight(ty).unwrap();
+        let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ ty.id() as u64);
+        for nb in [1usize, 2, 3, 9, 18] {
+            let w: Vec<Vec<u8>> = (0..5).map(|_| weight_row(ty, nb, &mut rng)).collect();
+            let a: Vec<Vec<u8>> = (0..5).map(|_| act_row(act, nb, &mut rng)).collect();
+            for nr in 1..=5 {
+                for nt in 1..=5 {
+                    let ws: Vec<&[u8]> = w[..nr].iter().map(|v| v.as_slice()).collect();
+                    let at: Vec<&[u8]> = a[..nt].iter().map(|v| v.as_slice()).collect();
+                    let mut out = vec![f32::NAN; nr * nt];
+                    tile(&ws, &at, &mut out);
+                    for r in 0..nr {
+                        for t in 0..nt {
+                            let want = reference(ws[r], at[t]);
+                            assert_eq!(
+                                out[r * nt + t].to_bits(),
+                                want.to_bits(),
+                                "{name} {ty} {nb} blocks, tile {nr}×{nt} at ({r},{t}): {} vs {want}",
+                                out[r * nt + t]
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn avx2_tiles_match_the_scalar_kernels() {
+        if !available() {
+            return;
+        }
+        for (ty, tile) in [
+            (GgmlType::Q8_0, tile_q8_0 as TileFn),
+            (GgmlType::Q4_0, tile_q4_0),
+            (GgmlType::Q4_1, tile_q4_1),
+            (GgmlType::Q5_0, tile_q5_0),
+        ] {
+            check_tile(ty, tile, "avx2");
+        }
+    }
+
+    #[test]
+    fn avx512_tiles_match_the_scalar_kernels() {
+        if !avx512::available() {
+            println!("no AVX-512 VNNI on this machine: nothing to check");
+            return;
+        }
+        for (ty, tile) in [
+            (GgmlType::Q8_0, avx512::tile_q8_0 as TileFn),
+            (GgmlType::Q4_1, avx512::tile_q4_1),
+            (GgmlType::Q5_0, avx512::tile_q5_0),
+        ] {
+            check_tile(ty, tile, "avx512");
+        }
+        // The pair kernels are the 1×1 tiles.
+        let mut rng = Rng(7);
+        for (ty, pair) in [
+            (GgmlType::Q8_0, avx512::w_q8_0 as DotFn),
+            (GgmlType::Q4_1, avx512::w_q4_1),
+            (GgmlType::Q5_0, avx512::w_q5_0),
+        ] {
+            let act = ActType::for_weight(ty).unwrap();
+            for nb in [1usize, 5, 18] {
+                let (w, a) = (weight_row(ty, nb, &mut rng), act_row(act, nb, &mut rng));
+                let want = scalar_dot_fn(ty).unwrap()(&w, &a);
+                assert_eq!(
+                    pair(&w, &a).to_bits(),
+                    want.to_bits(),
+                    "{ty} pair, {nb} blocks"
+                );
+            }
+        }
+        // And the run-time choice picks them.
+        assert_eq!(
+            tile_fn(GgmlType::Q5_0).map(|f| f as usize),
+            Some(avx512::tile_q5_0 as TileFn as usize)
+        );
+    }
+}
