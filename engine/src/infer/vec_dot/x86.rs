@@ -722,6 +722,67 @@ pub fn tile_fn(ty: GgmlType) -> Option<super::TileFn> {
     })
 }
 
+// ------------------------------------------------------------------------------ activations
+
+/// [`super::quantize_row_q8_0_cpu`] with AVX2, bit-identical to its scalar reference: per block
+/// `amax` by lane-wise max (ignoring NaNs as `f32::max` does; max is exact in any order),
+/// `q = cvt(round_even(x · id))`, `Σq` in wrapping i32 and the saturating packs. The scales
+/// and their fp16 conversion are the scalar code's. Blocks whose `amax` or `127/amax` is not
+/// finite take the scalar path (`vcvtps2dq` and the scalar clamp disagree on infinities).
+pub fn quantize_row_q8(x: &[f32], out: &mut [u8], q8_1: bool) {
+    // SAFETY: callers reach this only after `available()`.
+    unsafe { quantize_row_q8_avx2(x, out, q8_1) }
+}
+
+#[target_feature(enable = "avx2,fma,f16c")]
+fn quantize_row_q8_avx2(x: &[f32], out: &mut [u8], q8_1: bool) {
+    let bb = if q8_1 { 36 } else { 34 };
+    let head = bb - 32;
+    let sign = _mm256_set1_ps(-0.0);
+    for (xb, ob) in x.as_chunks::<32>().0.iter().zip(out.chunks_exact_mut(bb)) {
+        // SAFETY: `xb` is 32 f32s; four unaligned loads of eight.
+        let v: [__m256; 4] =
+            std::array::from_fn(|k| unsafe { _mm256_loadu_ps(xb.as_ptr().add(8 * k)) });
+        let mut m = _mm256_setzero_ps();
+        for &vk in &v {
+            // `maxps` returns its second operand when either is NaN: NaNs are skipped.
+            m = _mm256_max_ps(_mm256_andnot_ps(sign, vk), m);
+        }
+        let m4 = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps::<1>(m));
+        let m2 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+        let amax = _mm_cvtss_f32(_mm_max_ss(m2, _mm_movehdup_ps(m2)));
+        let d = amax / 127.0;
+        let id = if amax != 0.0 { 127.0 / amax } else { 0.0 };
+        if !amax.is_finite() || !id.is_finite() {
+            super::quantize_block_q8(xb, ob, q8_1);
+            continue;
+        }
+        ob[0..2].copy_from_slice(&crate::quant::common::f32_to_fp16_le(d));
+        let idv = _mm256_set1_ps(id);
+        let q: [__m256i; 4] = v.map(|vk| {
+            _mm256_cvtps_epi32(_mm256_round_ps::<
+                { _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC },
+            >(_mm256_mul_ps(vk, idv)))
+        });
+        let s = _mm256_add_epi32(_mm256_add_epi32(q[0], q[1]), _mm256_add_epi32(q[2], q[3]));
+        let s4 = _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256::<1>(s));
+        let s2 = _mm_add_epi32(s4, _mm_unpackhi_epi64(s4, s4));
+        let sum = _mm_cvtsi128_si32(_mm_add_epi32(s2, _mm_shuffle_epi32::<1>(s2)));
+        // The packs interleave 128-bit lanes; the permute puts the 32 bytes back in order.
+        let p = _mm256_packs_epi16(
+            _mm256_packs_epi32(q[0], q[1]),
+            _mm256_packs_epi32(q[2], q[3]),
+        );
+        let p = _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+        let dst: &mut [u8; 32] = (&mut ob[head..]).try_into().expect("32 quant bytes");
+        // SAFETY: `dst` is exactly 32 writable bytes; the store is unaligned.
+        unsafe { _mm256_storeu_si256(dst.as_mut_ptr().cast(), p) };
+        if q8_1 {
+            ob[2..4].copy_from_slice(&crate::quant::common::f32_to_fp16_le(d * sum as f32));
+        }
+    }
+}
+
 // ------------------------------------------------------------------------------ wrappers
 //
 // SAFETY (all wrappers): `dot_fn` hands these out only after `available()` confirmed AVX2, FMA
@@ -837,6 +898,45 @@ mod tests {
                         }
                     }
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn avx2_activation_quantizer_matches_the_scalar_one() {
+        if !available() {
+            return;
+        }
+        let mut rng = Rng(99);
+        let mut unit = move || (rng.next() >> 40) as f32 / (1u64 << 24) as f32;
+        // 64 blocks: Gaussian-ish, exact ties (amax 127 makes the multiplier 1), all zero,
+        // huge, tiny (127/amax overflows), and with NaN / infinity inside.
+        let mut x: Vec<f32> = (0..64 * 32).map(|_| (unit() - 0.5) * 6.0).collect();
+        for (b, blk) in x.as_chunks_mut::<32>().0.iter_mut().enumerate() {
+            match b % 8 {
+                1 => {
+                    blk[0] = 127.0;
+                    for (i, v) in blk[1..].iter_mut().enumerate() {
+                        *v = i as f32 * 0.5 - 7.5;
+                    }
+                }
+                2 => blk.fill(0.0),
+                3 => blk.iter_mut().for_each(|v| *v *= 1e30),
+                4 => blk.iter_mut().for_each(|v| *v *= 1e-38),
+                5 => blk[7] = f32::NAN,
+                6 => blk[3] = f32::NEG_INFINITY,
+                7 => blk[9] = -0.0,
+                _ => {}
+            }
+        }
+        for q8_1 in [false, true] {
+            let bb = if q8_1 { 36 } else { 34 };
+            let mut fast = vec![0u8; 64 * bb];
+            let mut reference = vec![1u8; 64 * bb];
+            quantize_row_q8(&x, &mut fast, q8_1);
+            super::super::quantize_row_q8_0_scalar(&x, &mut reference, q8_1);
+            for (b, (f, r)) in fast.chunks(bb).zip(reference.chunks(bb)).enumerate() {
+                assert_eq!(f, r, "block {b} (kind {}), q8_1 {q8_1}", b % 8);
             }
         }
     }
