@@ -136,6 +136,12 @@ pub fn matmul(w: &Weight, acts: &ActBuf, out: &mut [f32]) -> Result<(), InferErr
     }
     let wb = w.bytes();
     let rb = w.row_bytes();
+    if rows == 1
+        && let Some(mv) = w.matvec_fn()
+    {
+        mv(wb, rb, acts.row(0), out);
+        return Ok(());
+    }
     if let Some(tile) = w.tile_fn() {
         tiled(tile, wb, rb, n_out, acts, out);
         return Ok(());

@@ -274,6 +274,31 @@ pub fn tile_fn(ty: GgmlType, backend: Backend) -> Option<TileFn> {
     }
 }
 
+/// A decode kernel: `out[r] = dot(w[r], a)` for the `out.len()` weight rows of `row_bytes`
+/// bytes each in `w`, and one activation row `a`. It walks the whole matrix in one call (its
+/// own tiles and prefetches), so the per-tile set-up of [`TileFn`] calls is paid once per
+/// matrix. Results are bit-identical to the type's pair kernel.
+pub type MatVecFn = fn(&[u8], usize, &[u8], &mut [f32]);
+
+/// The whole-matrix decode kernel `backend` has for weights of type `ty`, if any (callers fall
+/// back to tiles).
+pub fn matvec_fn(ty: GgmlType, backend: Backend) -> Option<MatVecFn> {
+    match backend {
+        Backend::Scalar => None,
+        Backend::Simd => {
+            #[cfg(target_arch = "x86_64")]
+            {
+                x86::matvec_fn(ty)
+            }
+            #[cfg(not(target_arch = "x86_64"))]
+            {
+                let _ = ty;
+                None
+            }
+        }
+    }
+}
+
 /// Which CPU kernels to run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -696,6 +696,91 @@ tile_entry!(
     tile_q6_k, w_q6_k => t_q6_k;
 );
 
+/// Weight rows a decode matvec prefetches ahead of the 4-row tile it computes.
+const MATVEC_PREFETCH_ROWS: usize = 16;
+
+/// Asks for the cache lines of `wb[from..from + len]` (clipped to `wb`): plain pointer steps,
+/// since a bounds check per line would cost more than the prefetches (a prefetch never faults).
+#[inline(always)]
+fn prefetch_range(wb: &[u8], from: usize, len: usize) {
+    if from < wb.len() {
+        let end = (from + len).min(wb.len());
+        let base = wb.as_ptr();
+        let mut off = from;
+        while off < end {
+            super::prefetch(base.wrapping_add(off));
+            off += 64;
+        }
+    }
+}
+
+/// Generates a whole-matrix decode kernel ([`super::MatVecFn`]) from a tile kernel: 4-row
+/// tiles over the matrix, the rows [`MATVEC_PREFETCH_ROWS`] ahead prefetched, the last
+/// rows one at a time. `$feat` are the tile kernel's target features, so it inlines here.
+macro_rules! matvec_entry {
+    ($feat:literal: $($mv:ident => $k:ident);* $(;)?) => {$(
+        pub(super) fn $mv(wb: &[u8], rb: usize, a: &[u8], out: &mut [f32]) {
+            #[target_feature(enable = $feat)]
+            fn run(wb: &[u8], rb: usize, a: &[u8], out: &mut [f32]) {
+                let n = out.len();
+                debug_assert_eq!(wb.len(), n * rb);
+                let mut r = 0;
+                while r + 4 <= n {
+                    $crate::infer::vec_dot::x86::prefetch_range(
+                        wb,
+                        (r + $crate::infer::vec_dot::x86::MATVEC_PREFETCH_ROWS) * rb,
+                        4 * rb,
+                    );
+                    let w: [&[u8]; 4] = std::array::from_fn(|k| &wb[(r + k) * rb..(r + k + 1) * rb]);
+                    $k::<4, 1>(w, [a], &mut out[r..r + 4]);
+                    r += 4;
+                }
+                while r < n {
+                    $k::<1, 1>([&wb[r * rb..(r + 1) * rb]], [a], &mut out[r..r + 1]);
+                    r += 1;
+                }
+            }
+            // SAFETY: `matvec_fn` hands this out only when the CPU has `$feat`.
+            unsafe { run(wb, rb, a, out) }
+        }
+    )*};
+}
+pub(crate) use matvec_entry;
+
+matvec_entry!("avx2,fma,f16c":
+    mv_q4_0 => t_q4_0;
+    mv_q4_k => t_q4_k;
+    mv_q6_k => t_q6_k;
+    mv_q8_0 => t_q8_0;
+    mv_q4_1 => t_q4_1;
+    mv_q5_0 => t_q5_0;
+);
+
+/// The whole-matrix decode kernel for `ty`, on the same terms as [`tile_fn`].
+pub fn matvec_fn(ty: GgmlType) -> Option<super::MatVecFn> {
+    if !available() {
+        return None;
+    }
+    use GgmlType as G;
+    if avx512::available() {
+        match ty {
+            G::Q8_0 => return Some(avx512::mv_q8_0),
+            G::Q4_1 => return Some(avx512::mv_q4_1),
+            G::Q5_0 => return Some(avx512::mv_q5_0),
+            _ => {}
+        }
+    }
+    Some(match ty {
+        G::Q8_0 => mv_q8_0,
+        G::Q4_0 => mv_q4_0,
+        G::Q4_1 => mv_q4_1,
+        G::Q5_0 => mv_q5_0,
+        G::Q4_K => mv_q4_k,
+        G::Q6_K => mv_q6_k,
+        _ => return None,
+    })
+}
+
 /// The tile kernel for `ty` (AVX-512 VNNI where [`dot_fn`] picks it), when this CPU can run it
 /// and one exists.
 pub fn tile_fn(ty: GgmlType) -> Option<super::TileFn> {
@@ -938,6 +1023,106 @@ mod tests {
             for (b, (f, r)) in fast.chunks(bb).zip(reference.chunks(bb)).enumerate() {
                 assert_eq!(f, r, "block {b} (kind {}), q8_1 {q8_1}", b % 8);
             }
+        }
+    }
+
+    /// A matvec over 1..=9 rows (whole 4-row tiles and ragged ends) equals the pair kernel
+    /// `pair` row by row, bit for bit, on quantized Gaussian data with odd and even block
+    /// counts; on exact data (legacy types) it also equals the scalar kernel.
+    fn check_matvec(ty: GgmlType, mv: super::super::MatVecFn, pair: DotFn, name: &str) {
+        let act = ActType::for_weight(ty).unwrap();
+        let bs = ty.block_size().max(act.block_size());
+        let mut rng = Rng(0xD1B5_4A32_D192_ED03 ^ ty.id() as u64);
+        let mut gauss = |n: usize| -> Vec<f32> {
+            (0..n)
+                .map(|_| {
+                    let s: f32 = (0..4)
+                        .map(|_| (rng.next() >> 40) as f32 / (1u64 << 24) as f32)
+                        .sum();
+                    s - 2.0
+                })
+                .collect()
+        };
+        for nb in [1usize, 3, 6] {
+            let n = nb * bs;
+            let rb = ty.row_bytes(n).unwrap();
+            let mut a = vec![0u8; act.row_bytes(n).unwrap()];
+            super::super::quantize_act_row(act, &gauss(n), &mut a).unwrap();
+            for n_out in 1..=9 {
+                let mut wb = vec![0u8; n_out * rb];
+                for row in wb.chunks_exact_mut(rb) {
+                    crate::quant::quantize_row(ty, &gauss(n), row, None).unwrap();
+                }
+                let mut out = vec![f32::NAN; n_out];
+                mv(&wb, rb, &a, &mut out);
+                for (r, row) in wb.chunks_exact(rb).enumerate() {
+                    assert_eq!(
+                        out[r].to_bits(),
+                        pair(row, &a).to_bits(),
+                        "{name} {ty} matvec, {nb} blocks, {n_out} rows, row {r}"
+                    );
+                }
+            }
+        }
+        if matches!(
+            ty,
+            GgmlType::Q8_0 | GgmlType::Q4_0 | GgmlType::Q4_1 | GgmlType::Q5_0
+        ) {
+            let reference = scalar_dot_fn(ty).unwrap();
+            for nb in [1usize, 3, 18] {
+                let a = act_row(act, nb, &mut rng);
+                let rows: Vec<Vec<u8>> = (0..7).map(|_| weight_row(ty, nb, &mut rng)).collect();
+                let wb = rows.concat();
+                let mut out = vec![f32::NAN; 7];
+                mv(&wb, rows[0].len(), &a, &mut out);
+                for (r, row) in rows.iter().enumerate() {
+                    let want = reference(row, &a);
+                    assert_eq!(
+                        out[r].to_bits(),
+                        want.to_bits(),
+                        "{name} {ty} exact row {r}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn avx2_matvecs_match_the_pair_kernels() {
+        if !available() {
+            return;
+        }
+        for (ty, mv, pair) in [
+            (
+                GgmlType::Q8_0,
+                mv_q8_0 as super::super::MatVecFn,
+                w_q8_0 as DotFn,
+            ),
+            (GgmlType::Q4_0, mv_q4_0, w_q4_0),
+            (GgmlType::Q4_1, mv_q4_1, w_q4_1),
+            (GgmlType::Q5_0, mv_q5_0, w_q5_0),
+            (GgmlType::Q4_K, mv_q4_k, w_q4_k),
+            (GgmlType::Q6_K, mv_q6_k, w_q6_k),
+        ] {
+            check_matvec(ty, mv, pair, "avx2");
+        }
+    }
+
+    #[test]
+    fn avx512_matvecs_match_the_pair_kernels() {
+        if !avx512::available() {
+            return;
+        }
+        for (ty, mv, pair) in [
+            (
+                GgmlType::Q8_0,
+                avx512::mv_q8_0 as super::super::MatVecFn,
+                avx512::w_q8_0 as DotFn,
+            ),
+            (GgmlType::Q4_1, avx512::mv_q4_1, avx512::w_q4_1),
+            (GgmlType::Q5_0, avx512::mv_q5_0, avx512::w_q5_0),
+        ] {
+            check_matvec(ty, mv, pair, "avx512");
         }
     }
 

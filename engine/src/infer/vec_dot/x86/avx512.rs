@@ -140,6 +140,7 @@ macro_rules! for_pairs {
 }
 
 /// Q8_0 × Q8_0: weights offset by 128 (`x ^ 0x80` as unsigned bytes).
+#[inline]
 #[target_feature(enable = "avx512f,avx512bw,avx512vnni,avx2,fma,f16c")]
 fn t_q8_0<const R: usize, const T: usize>(w: [&[u8]; R], a: [&[u8]; T], out: &mut [f32]) {
     let x: [&[BlockQ8_0]; R] = w.map(cast_slice);
@@ -176,6 +177,7 @@ fn t_q8_0<const R: usize, const T: usize>(w: [&[u8]; R], a: [&[u8]; T], out: &mu
 
 /// Q4_1 × Q8_1: unsigned nibbles need no offset. `[d0, m0, d1, m1] · [dy0, sy0, dy1, sy1]` in
 /// one multiply gives both blocks' scales (lanes 0 and 2) and min terms (lanes 1 and 3).
+#[inline]
 #[target_feature(enable = "avx512f,avx512bw,avx512vnni,avx2,fma,f16c")]
 fn t_q4_1<const R: usize, const T: usize>(w: [&[u8]; R], a: [&[u8]; T], out: &mut [f32]) {
     let x: [&[BlockQ4_1]; R] = w.map(cast_slice);
@@ -217,6 +219,7 @@ fn t_q4_1<const R: usize, const T: usize>(w: [&[u8]; R], a: [&[u8]; T], out: &mu
 
 /// Q5_0 × Q8_0: the unsigned 5-bit quant `q` (nibble, plus 16 where the `qh` bit is set) with
 /// the `-16` applied through the accumulator start.
+#[inline]
 #[target_feature(enable = "avx512f,avx512bw,avx512vnni,avx2,fma,f16c")]
 fn t_q5_0<const R: usize, const T: usize>(w: [&[u8]; R], a: [&[u8]; T], out: &mut [f32]) {
     let x: [&[BlockQ5_0]; R] = w.map(cast_slice);
@@ -297,4 +300,10 @@ tile_entry!(
     tile_q8_0, w_q8_0 => t_q8_0;
     tile_q4_1, w_q4_1 => t_q4_1;
     tile_q5_0, w_q5_0 => t_q5_0;
+);
+
+super::matvec_entry!("avx512f,avx512bw,avx512vnni,avx2,fma,f16c":
+    mv_q8_0 => t_q8_0;
+    mv_q4_1 => t_q4_1;
+    mv_q5_0 => t_q5_0;
 );
