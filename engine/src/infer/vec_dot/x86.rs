@@ -52,6 +52,7 @@ pub fn dot_fn(ty: GgmlType) -> Option<DotFn> {
             G::Q8_0 => return Some(avx512::w_q8_0),
             G::Q4_1 => return Some(avx512::w_q4_1),
             G::Q5_0 => return Some(avx512::w_q5_0),
+            G::Q6_K => return Some(avx512::w_q6_k),
             _ => {}
         }
     }
@@ -767,6 +768,7 @@ pub fn matvec_fn(ty: GgmlType) -> Option<super::MatVecFn> {
             G::Q8_0 => return Some(avx512::mv_q8_0),
             G::Q4_1 => return Some(avx512::mv_q4_1),
             G::Q5_0 => return Some(avx512::mv_q5_0),
+            G::Q6_K => return Some(avx512::mv_q6_k),
             _ => {}
         }
     }
@@ -793,6 +795,7 @@ pub fn tile_fn(ty: GgmlType) -> Option<super::TileFn> {
             G::Q8_0 => return Some(avx512::tile_q8_0),
             G::Q4_1 => return Some(avx512::tile_q4_1),
             G::Q5_0 => return Some(avx512::tile_q5_0),
+            G::Q6_K => return Some(avx512::tile_q6_k),
             _ => {}
         }
     }
@@ -922,12 +925,19 @@ mod tests {
         let fields: &[(usize, i32)] = match ty {
             GgmlType::Q8_0 | GgmlType::Q4_0 | GgmlType::Q5_0 => &[(0, -3)],
             GgmlType::Q4_1 => &[(0, -3), (2, -4)],
+            GgmlType::Q6_K => &[(208, -3)],
             other => panic!("no layout for {other}"),
         };
         let mut w: Vec<u8> = (0..nb * ty.type_size()).map(|_| rng.next() as u8).collect();
         for blk in w.chunks_exact_mut(ty.type_size()) {
             for &(off, e) in fields {
                 blk[off..off + 2].copy_from_slice(&pow2_f16(e));
+            }
+            if ty == GgmlType::Q6_K {
+                // Sub-block scales in -16..=16 keep every sum well inside f32's exact range.
+                for sc in &mut blk[192..208] {
+                    *sc = ((*sc % 33) as i8 - 16) as u8;
+                }
             }
             if ty == GgmlType::Q8_0 {
                 // Activation-like range: -127..=127.
@@ -939,8 +949,26 @@ mod tests {
         w
     }
 
-    /// An activation row (Q8_0 or Q8_1) of `nb` blocks: quants in -127..=127, scales 2^-6.
+    /// An activation row of `nb` blocks: quants in -127..=127, scales 2^-6 (Q8_0, Q8_1) or
+    /// 2^-7 (Q8_K, with its block sums).
     fn act_row(act: ActType, nb: usize, rng: &mut Rng) -> Vec<u8> {
+        if act == ActType::Q8_K {
+            let mut a = vec![0u8; nb * 292];
+            for blk in a.as_chunks_mut::<292>().0 {
+                blk[0..4].copy_from_slice(&(1.0f32 / 128.0).to_le_bytes());
+                let qs: Vec<i8> = (0..256)
+                    .map(|_| ((rng.next() % 255) as i32 - 127) as i8)
+                    .collect();
+                for (d, &q) in blk[4..260].iter_mut().zip(&qs) {
+                    *d = q as u8;
+                }
+                for j in 0..16 {
+                    let s: i32 = qs[16 * j..16 * j + 16].iter().map(|&q| i32::from(q)).sum();
+                    blk[260 + 2 * j..262 + 2 * j].copy_from_slice(&(s as i16).to_le_bytes());
+                }
+            }
+            return a;
+        }
         let bb = act.block_bytes();
         let head = bb - 32;
         let mut a = vec![0u8; nb * bb];
@@ -1066,7 +1094,7 @@ mod tests {
         }
         if matches!(
             ty,
-            GgmlType::Q8_0 | GgmlType::Q4_0 | GgmlType::Q4_1 | GgmlType::Q5_0
+            GgmlType::Q8_0 | GgmlType::Q4_0 | GgmlType::Q4_1 | GgmlType::Q5_0 | GgmlType::Q6_K
         ) {
             let reference = scalar_dot_fn(ty).unwrap();
             for nb in [1usize, 3, 18] {
@@ -1121,6 +1149,7 @@ mod tests {
             ),
             (GgmlType::Q4_1, avx512::mv_q4_1, avx512::w_q4_1),
             (GgmlType::Q5_0, avx512::mv_q5_0, avx512::w_q5_0),
+            (GgmlType::Q6_K, avx512::mv_q6_k, avx512::w_q6_k),
         ] {
             check_matvec(ty, mv, pair, "avx512");
         }
@@ -1136,6 +1165,7 @@ mod tests {
             (GgmlType::Q4_0, tile_q4_0),
             (GgmlType::Q4_1, tile_q4_1),
             (GgmlType::Q5_0, tile_q5_0),
+            (GgmlType::Q6_K, tile_q6_k),
         ] {
             check_tile(ty, tile, "avx2");
         }
@@ -1151,6 +1181,7 @@ mod tests {
             (GgmlType::Q8_0, avx512::tile_q8_0 as TileFn),
             (GgmlType::Q4_1, avx512::tile_q4_1),
             (GgmlType::Q5_0, avx512::tile_q5_0),
+            (GgmlType::Q6_K, avx512::tile_q6_k),
         ] {
             check_tile(ty, tile, "avx512");
         }

@@ -22,7 +22,8 @@ use std::arch::x86_64::*;
 
 use bytemuck::{Zeroable, cast_slice};
 
-use super::{hsum_ps, load16, load32_i8, rows};
+use super::{h2f, hsum_ps, load_bsums, load16, load32, load32_i8, rows};
+use crate::quant::kquants::{BlockQ6K, BlockQ8K};
 use crate::quant::legacy::{BlockQ4_1, BlockQ5_0, BlockQ8_0, BlockQ8_1};
 
 /// True when the CPU has AVX-512 F/BW/VNNI on top of the AVX2 set (which the scale
@@ -258,6 +259,95 @@ fn t_q5_0<const R: usize, const T: usize>(w: [&[u8]; R], a: [&[u8]; T], out: &mu
     }
 }
 
+/// 64 bytes from a 64-element array.
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn load64<T>(b: &[T; 64]) -> __m512i {
+    const { assert!(size_of::<T>() == 1) };
+    // SAFETY: `b` is exactly 64 readable bytes (one-byte elements, checked above); the load is
+    // unaligned.
+    unsafe { _mm512_loadu_si512(b.as_ptr().cast()) }
+}
+
+/// Q6_K × Q8_K, 64 elements per register. In each 128-element half, one 64-byte load of `ql`
+/// holds the low nibbles of elements 0..64 (low 4 bits) and 64..128 (high 4 bits), in order,
+/// and the 32 `qh` bytes, broadcast to both 256-bit halves and shifted by 0/2 (or 4/6) per
+/// half, their top two bits. The 16-element sub-block scales go through `vpmaddwd` as in the
+/// AVX2 kernel: each 128-bit lane of a `vpmaddubsw` result is one sub-block, so `vpermw`
+/// spreads four scales over the four lanes. The `-32` offset comes off through Q8_K's block
+/// sums, also as in the AVX2 kernel.
+#[inline]
+#[target_feature(enable = "avx512f,avx512bw,avx512vnni,avx2,fma,f16c")]
+fn t_q6_k<const R: usize, const T: usize>(w: [&[u8]; R], a: [&[u8]; T], out: &mut [f32]) {
+    let x: [&[BlockQ6K]; R] = w.map(cast_slice);
+    let y: [&[BlockQ8K]; T] = a.map(cast_slice);
+    let nb = y[0].len();
+    let m4 = _mm512_set1_epi8(0x0F);
+    let m3 = _mm512_set1_epi8(3);
+    let shift_a = _mm512_set_epi64(2, 2, 2, 2, 0, 0, 0, 0);
+    let shift_b = _mm512_set_epi64(6, 6, 6, 6, 4, 4, 4, 4);
+    // vpermw indices: 64-element chunk c covers sub-blocks 4c..4c+4, one per 128-bit lane.
+    let spread: [__m512i; 4] = std::array::from_fn(|c| {
+        let idx: [i16; 32] = std::array::from_fn(|i| (4 * c + i / 8) as i16);
+        // SAFETY: `idx` is 64 readable bytes; the load is unaligned.
+        unsafe { _mm512_loadu_si512(idx.as_ptr().cast()) }
+    });
+    let mut acc = [[_mm256_setzero_ps(); T]; R];
+    for i in 0..nb {
+        let mut dy = [0f32; T];
+        let mut bsums = [_mm256_setzero_si256(); T];
+        for t in 0..T {
+            dy[t] = y[t][i].d();
+            bsums[t] = load_bsums(&y[t][i]);
+        }
+        for r in 0..R {
+            let bx = &x[r][i];
+            let sc16 = _mm256_cvtepi8_epi16(load16(&bx.scales.map(|v| v as u8)));
+            let sc512 = _mm512_zextsi256_si512(sc16);
+            let mut sumi = [_mm512_setzero_si512(); T];
+            for h in 0..2 {
+                let ql = load64(bx.ql[64 * h..].first_chunk::<64>().expect("64 bytes"));
+                let qh = _mm512_broadcast_i64x4(load32(
+                    bx.qh[32 * h..].first_chunk::<32>().expect("32 bytes"),
+                ));
+                let high_a = _mm512_and_si512(_mm512_srlv_epi64(qh, shift_a), m3);
+                let high_b = _mm512_and_si512(_mm512_srlv_epi64(qh, shift_b), m3);
+                let qa = _mm512_or_si512(_mm512_and_si512(ql, m4), _mm512_slli_epi16::<4>(high_a));
+                let qb = _mm512_or_si512(
+                    _mm512_and_si512(_mm512_srli_epi16::<4>(ql), m4),
+                    _mm512_slli_epi16::<4>(high_b),
+                );
+                let sa = _mm512_permutexvar_epi16(spread[2 * h], sc512);
+                let sb = _mm512_permutexvar_epi16(spread[2 * h + 1], sc512);
+                for t in 0..T {
+                    let qs = &y[t][i].qs;
+                    let ya = load64(qs[128 * h..].first_chunk::<64>().expect("64 bytes"));
+                    let yb = load64(qs[128 * h + 64..].first_chunk::<64>().expect("64 bytes"));
+                    let pa = _mm512_madd_epi16(_mm512_maddubs_epi16(qa, ya), sa);
+                    let pb = _mm512_madd_epi16(_mm512_maddubs_epi16(qb, yb), sb);
+                    sumi[t] = _mm512_add_epi32(sumi[t], _mm512_add_epi32(pa, pb));
+                }
+            }
+            let dx = h2f(bx.d);
+            for t in 0..T {
+                let s = sumi[t];
+                let s256 =
+                    _mm256_add_epi32(_mm512_castsi512_si256(s), _mm512_extracti64x4_epi64::<1>(s));
+                // Σ_j scale_j · Σ(q - 32)·q8 = Σ_j scale_j · Σ q·q8 - 32 · Σ_j scale_j · bsum_j.
+                let off = _mm256_slli_epi32::<5>(_mm256_madd_epi16(bsums[t], sc16));
+                let total = _mm256_sub_epi32(s256, off);
+                let d = _mm256_set1_ps(dx * dy[t]);
+                acc[r][t] = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(total), acc[r][t]);
+            }
+        }
+    }
+    for r in 0..R {
+        for t in 0..T {
+            out[r * T + t] = hsum_ps(acc[r][t]);
+        }
+    }
+}
+
 /// Generates the safe tile entry point (dispatching on the shape) and the 1×1 pair kernel of
 /// each AVX-512 tile kernel.
 macro_rules! tile_entry {
@@ -300,10 +390,12 @@ tile_entry!(
     tile_q8_0, w_q8_0 => t_q8_0;
     tile_q4_1, w_q4_1 => t_q4_1;
     tile_q5_0, w_q5_0 => t_q5_0;
+    tile_q6_k, w_q6_k => t_q6_k;
 );
 
 super::matvec_entry!("avx512f,avx512bw,avx512vnni,avx2,fma,f16c":
     mv_q8_0 => t_q8_0;
     mv_q4_1 => t_q4_1;
     mv_q5_0 => t_q5_0;
+    mv_q6_k => t_q6_k;
 );
