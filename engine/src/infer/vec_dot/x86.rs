@@ -725,6 +725,12 @@ macro_rules! matvec_entry {
             fn run(wb: &[u8], rb: usize, a: &[u8], out: &mut [f32]) {
                 let n = out.len();
                 debug_assert_eq!(wb.len(), n * rb);
+                // The loop below asks for rows 16 ahead: start the first 16 now too.
+                $crate::infer::vec_dot::x86::prefetch_range(
+                    wb,
+                    0,
+                    $crate::infer::vec_dot::x86::MATVEC_PREFETCH_ROWS * rb,
+                );
                 let mut r = 0;
                 while r + 4 <= n {
                     $crate::infer::vec_dot::x86::prefetch_range(
