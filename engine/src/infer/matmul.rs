@@ -136,6 +136,12 @@ pub fn matmul(w: &Weight, acts: &ActBuf, out: &mut [f32]) -> Result<(), InferErr
     }
     let wb = w.bytes();
     let rb = w.row_bytes();
+    if rows == 1
+        && let Some(mv) = w.matvec_fn()
+    {
+        mv(wb, rb, acts.row(0), out);
+        return Ok(());
+    }
     if let Some(tile) = w.tile_fn() {
         tiled(tile, wb, rb, n_out, acts, out);
         return Ok(());
@@ -172,11 +178,16 @@ fn tiled(tile: TileFn, wb: &[u8], rb: usize, n_out: usize, acts: &ActBuf, out: &
             }
             // Decode streams the matrix once: ask for the rows PREFETCH_AHEAD tiles ahead now,
             // so their cache lines are on the way while this tile computes.
+            // (Plain pointer steps, no slicing: a bounds check per cache line cost more than the
+            // prefetches themselves; a prefetch never faults, so `wrapping_add` is enough.)
             let ahead = (r + PREFETCH_AHEAD * 4) * rb;
             if ahead < wb.len() {
                 let end = (ahead + 4 * rb).min(wb.len());
-                for off in (ahead..end).step_by(64) {
-                    prefetch(wb[off..].as_ptr());
+                let base = wb.as_ptr();
+                let mut off = ahead;
+                while off < end {
+                    prefetch(base.wrapping_add(off));
+                    off += 64;
                 }
             }
             tile(&ws[..nr], &a, &mut out[r..r + nr]);

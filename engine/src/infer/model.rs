@@ -443,7 +443,7 @@ impl Model {
             self.apply_rope(&mut q, hp.n_head, &rope);
             self.apply_rope(&mut k, hp.n_head_kv, &rope);
             ctx.cache.store(li, p0, &k, &v);
-            self.attention(&ctx.cache, li, p0, &q, &mut att);
+            attention(hp, &ctx.cache, li, p0, &q, &mut att);
             ctx.acts.invalidate();
             matmul(
                 &l.wo,
@@ -539,46 +539,111 @@ impl Model {
             }
         }
     }
+}
 
-    /// Causal grouped-query attention for the batch's queries at positions `p0..`, reading
-    /// keys and values (already stored for the batch) from the cache.
-    fn attention(&self, cache: &KvCache, layer: usize, p0: usize, q: &[f32], out: &mut [f32]) {
-        let hp = &self.hp;
-        let (hd, hdv) = (hp.head_dim, hp.head_dim_v);
-        let (qd, kd, vd) = (hp.q_dim(), hp.kv_dim(), hp.v_dim());
-        let group = hp.n_head / hp.n_head_kv;
-        let scale = 1.0 / (hd as f32).sqrt();
-        let nt = q.len() / qd;
-        let n_all = p0 + nt;
-        let keys = cache.keys(layer, n_all);
-        let values = cache.values(layer, n_all);
-        let mut scores = vec![0f32; n_all];
-        for t in 0..nt {
-            let n_kv = p0 + t + 1;
-            for h in 0..hp.n_head {
-                let g = h / group;
-                let qh = &q[t * qd + h * hd..t * qd + (h + 1) * hd];
-                let mut max = f32::NEG_INFINITY;
-                for (j, s) in scores[..n_kv].iter_mut().enumerate() {
-                    let kh = &keys[j * kd + g * hd..j * kd + (g + 1) * hd];
-                    *s = dot_f32(qh, kh) * scale;
+/// Causal grouped-query attention for the batch's queries at positions `p0..`, reading keys
+/// and values (already stored for the batch) from the cache.
+///
+/// On x86-64 with AVX2 the same code is compiled once more with 256-bit vectors: the f32 dot
+/// products and weighted sums do the same lane-wise adds and multiplies in the same order (Rust
+/// never fuses them into FMAs), so the result is bit-identical (tested), in half the
+/// instructions of the SSE2 baseline. Attention is a tenth of decode time at a few hundred
+/// positions.
+fn attention(hp: &Hparams, cache: &KvCache, layer: usize, p0: usize, q: &[f32], out: &mut [f32]) {
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx2") {
+        // SAFETY: AVX2 was just detected.
+        unsafe { attention_avx2(hp, cache, layer, p0, q, out) };
+        return;
+    }
+    attention_body(hp, cache, layer, p0, q, out);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn attention_avx2(
+    hp: &Hparams,
+    cache: &KvCache,
+    layer: usize,
+    p0: usize,
+    q: &[f32],
+    out: &mut [f32],
+) {
+    attention_body(hp, cache, layer, p0, q, out);
+}
+
+#[inline(always)]
+fn attention_body(
+    hp: &Hparams,
+    cache: &KvCache,
+    layer: usize,
+    p0: usize,
+    q: &[f32],
+    out: &mut [f32],
+) {
+    let (hd, hdv) = (hp.head_dim, hp.head_dim_v);
+    let (qd, kd, vd) = (hp.q_dim(), hp.kv_dim(), hp.v_dim());
+    let group = hp.n_head / hp.n_head_kv;
+    let scale = 1.0 / (hd as f32).sqrt();
+    let nt = q.len() / qd;
+    let n_all = p0 + nt;
+    let keys = cache.keys(layer, n_all);
+    let values = cache.values(layer, n_all);
+    let mut scores = vec![0f32; n_all];
+    for t in 0..nt {
+        let n_kv = p0 + t + 1;
+        for h in 0..hp.n_head {
+            let g = h / group;
+            let qh = &q[t * qd + h * hd..t * qd + (h + 1) * hd];
+            let key = |j: usize| &keys[j * kd + g * hd..j * kd + (g + 1) * hd];
+            let mut max = f32::NEG_INFINITY;
+            // Four keys at a time: four independent dependency chains instead of one (each
+            // product is still computed exactly as `dot_f32` does).
+            let mut j = 0;
+            while j + 4 <= n_kv {
+                let d = dot4_f32(qh, [key(j), key(j + 1), key(j + 2), key(j + 3)]);
+                for (s, d) in scores[j..j + 4].iter_mut().zip(d) {
+                    *s = d * scale;
                     max = max.max(*s);
                 }
-                let mut sum = 0f64;
-                for s in &mut scores[..n_kv] {
-                    *s = (*s - max).exp();
-                    sum += f64::from(*s);
-                }
-                let inv = (1.0 / sum) as f32;
-                let o =
-                    &mut out[t * hp.n_head * hdv + h * hdv..t * hp.n_head * hdv + (h + 1) * hdv];
-                o.fill(0.0);
+                j += 4;
+            }
+            for (j, s) in scores[..n_kv].iter_mut().enumerate().skip(j) {
+                *s = dot_f32(qh, key(j)) * scale;
+                max = max.max(*s);
+            }
+            let mut sum = 0f64;
+            for s in &mut scores[..n_kv] {
+                *s = (*s - max).exp();
+                sum += f64::from(*s);
+            }
+            let inv = (1.0 / sum) as f32;
+            let o = &mut out[t * hp.n_head * hdv + h * hdv..t * hp.n_head * hdv + (h + 1) * hdv];
+            // 64 outputs at a time in a local array the compiler keeps in registers (adding
+            // into `o` itself stored and reloaded every element once per position); each
+            // output still sums its terms from 0 in position order.
+            let mut c = 0;
+            while c + 64 <= hdv {
+                let mut acc = [0f32; 64];
                 for (j, &p) in scores[..n_kv].iter().enumerate() {
-                    let vh = &values[j * vd + g * hdv..j * vd + (g + 1) * hdv];
+                    let vh: &[f32; 64] = values[j * vd + g * hdv + c..][..64]
+                        .try_into()
+                        .expect("64 values");
                     let w = p * inv;
-                    for (oi, &vi) in o.iter_mut().zip(vh) {
-                        *oi += w * vi;
+                    for (a, &vi) in acc.iter_mut().zip(vh) {
+                        *a += w * vi;
                     }
+                }
+                o[c..c + 64].copy_from_slice(&acc);
+                c += 64;
+            }
+            let o = &mut o[c..];
+            o.fill(0.0);
+            for (j, &p) in scores[..n_kv].iter().enumerate() {
+                let vh = &values[j * vd + g * hdv + c..j * vd + (g + 1) * hdv];
+                let w = p * inv;
+                for (oi, &vi) in o.iter_mut().zip(vh) {
+                    *oi += w * vi;
                 }
             }
         }
@@ -617,8 +682,33 @@ fn silu(x: f32) -> f32 {
     x / (1.0 + (-x).exp())
 }
 
-/// f32 dot product with four partial sums (lets the compiler vectorize the loop).
-#[inline]
+/// `dot_f32(a, b[k])` for four `b`s at once, each with exactly `dot_f32`'s operations.
+#[inline(always)]
+fn dot4_f32(a: &[f32], b: [&[f32]; 4]) -> [f32; 4] {
+    let mut acc = [[0f32; 8]; 4];
+    let (ca, ra) = a.as_chunks::<8>();
+    let cb = b.map(|x| x.as_chunks::<8>());
+    for (n, x) in ca.iter().enumerate() {
+        for (acc, (cb, _)) in acc.iter_mut().zip(&cb) {
+            let y = &cb[n];
+            for i in 0..8 {
+                acc[i] += x[i] * y[i];
+            }
+        }
+    }
+    let mut out = [0f32; 4];
+    for ((o, acc), (_, rb)) in out.iter_mut().zip(&acc).zip(&cb) {
+        let mut s = (acc[0] + acc[4]) + (acc[1] + acc[5]) + (acc[2] + acc[6]) + (acc[3] + acc[7]);
+        for (x, y) in ra.iter().zip(*rb) {
+            s += x * y;
+        }
+        *o = s;
+    }
+    out
+}
+
+/// f32 dot product with eight partial sums (lets the compiler vectorize the loop).
+#[inline(always)]
 fn dot_f32(a: &[f32], b: &[f32]) -> f32 {
     let mut acc = [0f32; 8];
     let (ca, ra) = a.as_chunks::<8>();
@@ -633,4 +723,112 @@ fn dot_f32(a: &[f32], b: &[f32]) -> f32 {
         s += x * y;
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::infer::hparams::Arch;
+
+    /// The AVX2 build of attention gives the same bits as the baseline one (it only widens
+    /// the vectors), on a grouped-query shape with a head size that is not a multiple of 8
+    /// (nor of 64), and both give the same bits as the plain definition.
+    /// Attention written out plainly: one key at a time, outputs summed in place.
+    fn reference_attention(
+        hp: &Hparams,
+        cache: &KvCache,
+        layer: usize,
+        p0: usize,
+        q: &[f32],
+    ) -> Vec<f32> {
+        let (hd, hdv) = (hp.head_dim, hp.head_dim_v);
+        let (qd, kd, vd) = (hp.q_dim(), hp.kv_dim(), hp.v_dim());
+        let group = hp.n_head / hp.n_head_kv;
+        let scale = 1.0 / (hd as f32).sqrt();
+        let nt = q.len() / qd;
+        let keys = cache.keys(layer, p0 + nt);
+        let values = cache.values(layer, p0 + nt);
+        let mut out = vec![0f32; nt * hp.n_head * hdv];
+        for t in 0..nt {
+            let n_kv = p0 + t + 1;
+            for h in 0..hp.n_head {
+                let g = h / group;
+                let qh = &q[t * qd + h * hd..t * qd + (h + 1) * hd];
+                let mut scores: Vec<f32> = (0..n_kv)
+                    .map(|j| dot_f32(qh, &keys[j * kd + g * hd..j * kd + (g + 1) * hd]) * scale)
+                    .collect();
+                let max = scores.iter().fold(f32::NEG_INFINITY, |m, &s| m.max(s));
+                let mut sum = 0f64;
+                for s in &mut scores {
+                    *s = (*s - max).exp();
+                    sum += f64::from(*s);
+                }
+                let inv = (1.0 / sum) as f32;
+                let o = &mut out[(t * hp.n_head + h) * hdv..(t * hp.n_head + h + 1) * hdv];
+                for (j, &p) in scores.iter().enumerate() {
+                    let w = p * inv;
+                    for (i, oi) in o.iter_mut().enumerate() {
+                        *oi += w * values[j * vd + g * hdv + i];
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn attention_avx2_equals_baseline_bit_for_bit() {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if !std::is_x86_feature_detected!("avx2") {
+                return;
+            }
+            let hp = Hparams {
+                arch: Arch::Llama,
+                n_vocab: 16,
+                n_embd: 6 * 76,
+                n_layer: 2,
+                n_head: 6,
+                n_head_kv: 2,
+                head_dim: 76,
+                head_dim_v: 76,
+                n_ff: 64,
+                rms_eps: 1e-5,
+                rope_base: 10000.0,
+                rope_freq_scale: 1.0,
+                n_rot: 76,
+                rope_kind: RopeKind::Norm,
+                n_ctx_train: 64,
+            };
+            let mut state = 0x1234_5678_9ABC_DEF0u64;
+            let mut rnd = move || {
+                state = state
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                ((state >> 40) as f32 / (1u64 << 24) as f32) * 4.0 - 2.0
+            };
+            let mut cache = KvCache::new(&hp, 40).unwrap();
+            // Positions 30..33: key counts 31, 32, 33 (whole groups of four and leftovers).
+            let (p0, nt) = (30, 3);
+            for pos in 0..p0 + nt {
+                let k: Vec<f32> = (0..hp.kv_dim()).map(|_| rnd()).collect();
+                let v: Vec<f32> = (0..hp.v_dim()).map(|_| rnd()).collect();
+                cache.store(1, pos, &k, &v);
+            }
+            let q: Vec<f32> = (0..nt * hp.q_dim()).map(|_| rnd()).collect();
+            let n_out = nt * hp.n_head * hp.head_dim_v;
+            let (mut base, mut fast) = (vec![0f32; n_out], vec![0f32; n_out]);
+            attention_body(&hp, &cache, 1, p0, &q, &mut base);
+            // SAFETY: AVX2 was detected above.
+            unsafe { attention_avx2(&hp, &cache, 1, p0, &q, &mut fast) };
+            assert!(base.iter().any(|&x| x != 0.0));
+            let plain = reference_attention(&hp, &cache, 1, p0, &q);
+            for (i, (b, p)) in base.iter().zip(&plain).enumerate() {
+                assert_eq!(b.to_bits(), p.to_bits(), "element {i}: {b} vs plain {p}");
+            }
+            for (i, (b, f)) in base.iter().zip(&fast).enumerate() {
+                assert_eq!(b.to_bits(), f.to_bits(), "element {i}: {b} vs {f}");
+            }
+        }
+    }
 }

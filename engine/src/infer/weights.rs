@@ -11,7 +11,7 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use super::InferError;
-use super::vec_dot::{ActType, Backend, DotFn, TileFn, dot_fn, tile_fn};
+use super::vec_dot::{ActType, Backend, DotFn, MatVecFn, TileFn, dot_fn, matvec_fn, tile_fn};
 use crate::GgmlType;
 use crate::quant;
 
@@ -71,6 +71,7 @@ pub struct Weight {
     act: ActType,
     dot: DotFn,
     tile: Option<TileFn>,
+    matvec: Option<MatVecFn>,
 }
 
 impl fmt::Debug for Weight {
@@ -127,6 +128,7 @@ impl Weight {
             act,
             dot,
             tile: tile_fn(ty, backend),
+            matvec: matvec_fn(ty, backend),
         })
     }
 
@@ -145,10 +147,16 @@ impl Weight {
         self.tile
     }
 
+    /// The whole-matrix decode kernel in use, if the type has one on this backend.
+    pub fn matvec_fn(&self) -> Option<MatVecFn> {
+        self.matvec
+    }
+
     /// Switches kernels (the data is untouched).
     pub fn set_backend(&mut self, backend: Backend) -> Result<(), InferError> {
         self.dot = dot_fn(self.ty, backend).ok_or(InferError::NoKernel(self.ty))?;
         self.tile = tile_fn(self.ty, backend);
+        self.matvec = matvec_fn(self.ty, backend);
         Ok(())
     }
 

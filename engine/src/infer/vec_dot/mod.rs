@@ -165,29 +165,48 @@ pub fn quantize_act_row(act: ActType, x: &[f32], out: &mut [u8]) -> Result<(), I
 /// llama.cpp's (0.02% with this rounding). llama.cpp's other builds differ again (ARM NEON:
 /// `1/d`, half to even; wasm simd128: `1/d`, truncation), so no choice matches every build.
 /// `out` must hold `x.len() / 32` blocks of 34 (Q8_0) or 36 (Q8_1) bytes.
+///
+/// On x86-64 with AVX2 the blocks go through a vector version with the same steps (the
+/// instructions ggml's AVX path uses), bit-identical to [`quantize_row_q8_0_scalar`]
+/// (tested); elsewhere the scalar one runs.
 pub fn quantize_row_q8_0_cpu(x: &[f32], out: &mut [u8], q8_1: bool) {
+    #[cfg(target_arch = "x86_64")]
+    if x86::available() {
+        x86::quantize_row_q8(x, out, q8_1);
+        return;
+    }
+    quantize_row_q8_0_scalar(x, out, q8_1);
+}
+
+/// The plain reference for [`quantize_row_q8_0_cpu`].
+pub fn quantize_row_q8_0_scalar(x: &[f32], out: &mut [u8], q8_1: bool) {
     let bb = if q8_1 { 36 } else { 34 };
-    let head = bb - 32;
     for (xb, ob) in x.as_chunks::<32>().0.iter().zip(out.chunks_exact_mut(bb)) {
-        let amax = xb.iter().fold(0f32, |m, v| m.max(v.abs()));
-        let d = amax / 127.0;
-        let id = if amax != 0.0 { 127.0 / amax } else { 0.0 };
-        ob[0..2].copy_from_slice(&f32_to_fp16_le(d));
-        let mut sum = 0i32;
-        for (o, &v) in ob[head..].iter_mut().zip(xb) {
-            // `_mm256_cvtps_epi32` gives i32::MIN for NaN; the packs saturate to i8.
-            let r = round_half_even(v * id);
-            let q = if r.is_nan() {
-                i32::MIN
-            } else {
-                r.clamp(i32::MIN as f32, i32::MAX as f32) as i32
-            };
-            sum = sum.wrapping_add(q);
-            *o = q.clamp(-128, 127) as i8 as u8;
-        }
-        if q8_1 {
-            ob[2..4].copy_from_slice(&f32_to_fp16_le(d * sum as f32));
-        }
+        quantize_block_q8(xb, ob, q8_1);
+    }
+}
+
+/// One block of [`quantize_row_q8_0_scalar`]: `ob` is 34 or 36 bytes.
+fn quantize_block_q8(xb: &[f32; 32], ob: &mut [u8], q8_1: bool) {
+    let head = if q8_1 { 4 } else { 2 };
+    let amax = xb.iter().fold(0f32, |m, v| m.max(v.abs()));
+    let d = amax / 127.0;
+    let id = if amax != 0.0 { 127.0 / amax } else { 0.0 };
+    ob[0..2].copy_from_slice(&f32_to_fp16_le(d));
+    let mut sum = 0i32;
+    for (o, &v) in ob[head..].iter_mut().zip(xb) {
+        // `_mm256_cvtps_epi32` gives i32::MIN for NaN; the packs saturate to i8.
+        let r = round_half_even(v * id);
+        let q = if r.is_nan() {
+            i32::MIN
+        } else {
+            r.clamp(i32::MIN as f32, i32::MAX as f32) as i32
+        };
+        sum = sum.wrapping_add(q);
+        *o = q.clamp(-128, 127) as i8 as u8;
+    }
+    if q8_1 {
+        ob[2..4].copy_from_slice(&f32_to_fp16_le(d * sum as f32));
     }
 }
 
@@ -255,13 +274,39 @@ pub fn tile_fn(ty: GgmlType, backend: Backend) -> Option<TileFn> {
     }
 }
 
+/// A decode kernel: `out[r] = dot(w[r], a)` for the `out.len()` weight rows of `row_bytes`
+/// bytes each in `w`, and one activation row `a`. It walks the whole matrix in one call (its
+/// own tiles and prefetches), so the per-tile set-up of [`TileFn`] calls is paid once per
+/// matrix. Results are bit-identical to the type's pair kernel.
+pub type MatVecFn = fn(&[u8], usize, &[u8], &mut [f32]);
+
+/// The whole-matrix decode kernel `backend` has for weights of type `ty`, if any (callers fall
+/// back to tiles).
+pub fn matvec_fn(ty: GgmlType, backend: Backend) -> Option<MatVecFn> {
+    match backend {
+        Backend::Scalar => None,
+        Backend::Simd => {
+            #[cfg(target_arch = "x86_64")]
+            {
+                x86::matvec_fn(ty)
+            }
+            #[cfg(not(target_arch = "x86_64"))]
+            {
+                let _ = ty;
+                None
+            }
+        }
+    }
+}
+
 /// Which CPU kernels to run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Backend {
     /// The scalar reference: plain Rust, the same on every target. Always available.
     Scalar,
-    /// The fastest kernels this machine supports: AVX2+FMA on x86-64 (detected at run time),
+    /// The fastest kernels this machine supports: AVX2+FMA on x86-64, with AVX-512 VNNI tiles
+    /// for the legacy block types where the CPU has them (both detected at run time),
     /// simd128 on wasm32 builds with `+simd128`; types without a fast kernel, and machines
     /// without the features, fall back to the scalar kernel.
     Simd,
@@ -277,7 +322,7 @@ impl Backend {
         }
     }
 
-    /// Short name for logs and reports (`scalar`, `avx2`, `simd128`).
+    /// Short name for logs and reports (`scalar`, `avx2`, `avx512`, `simd128`).
     pub fn describe(self) -> &'static str {
         match self {
             Backend::Scalar => "scalar",
@@ -307,9 +352,12 @@ pub fn simd_available() -> bool {
 }
 
 fn simd_name() -> &'static str {
-    if cfg!(target_arch = "x86_64") {
-        "avx2"
-    } else if cfg!(target_arch = "wasm32") {
+    #[cfg(target_arch = "x86_64")]
+    {
+        x86::name()
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    if cfg!(target_arch = "wasm32") {
         "simd128"
     } else {
         "scalar"

@@ -1,4 +1,6 @@
-//! AVX2 + FMA + F16C kernels for x86-64, selected at run time by [`available`].
+//! AVX2 + FMA + F16C kernels for x86-64, selected at run time by [`available`]. Where the CPU
+//! also has AVX-512 F/BW/VNNI, the legacy 32-element types use the tiles of [`avx512`] instead
+//! (same integer block sums, fewer instructions per block); these stay for every other CPU.
 //!
 //! Each kernel computes the same integer block sums as its `scalar` twin with 256-bit integer
 //! instructions: weights are unpacked to bytes, multiplied with the Q8 activations by
@@ -16,6 +18,8 @@ use std::arch::x86_64::*;
 use bytemuck::cast_slice;
 
 use super::DotFn;
+
+mod avx512;
 use crate::GgmlType;
 use crate::quant::kquants::{BlockQ2K, BlockQ3K, BlockQ4K, BlockQ5K, BlockQ6K, BlockQ8K};
 use crate::quant::legacy::{BlockQ4_0, BlockQ4_1, BlockQ5_0, BlockQ8_0, BlockQ8_1};
@@ -27,12 +31,31 @@ pub fn available() -> bool {
         && is_x86_feature_detected!("f16c")
 }
 
-/// The AVX2 kernel for `ty`, when this CPU can run it and one exists.
+/// The kernel set in use, for reports: `avx512` when the AVX-512 VNNI tiles replace some AVX2
+/// ones.
+pub fn name() -> &'static str {
+    if avx512::available() {
+        "avx512"
+    } else {
+        "avx2"
+    }
+}
+
+/// The AVX2 (or, for Q8_0, Q4_1 and Q5_0 where the CPU has it, AVX-512 VNNI) kernel for `ty`, when this CPU can run it and one exists.
 pub fn dot_fn(ty: GgmlType) -> Option<DotFn> {
     if !available() {
         return None;
     }
     use GgmlType as G;
+    if avx512::available() {
+        match ty {
+            G::Q8_0 => return Some(avx512::w_q8_0),
+            G::Q4_1 => return Some(avx512::w_q4_1),
+            G::Q5_0 => return Some(avx512::w_q5_0),
+            G::Q6_K => return Some(avx512::w_q6_k),
+            _ => {}
+        }
+    }
     Some(match ty {
         G::F32 => w_f32,
         G::F16 => w_f16,
@@ -674,12 +697,114 @@ tile_entry!(
     tile_q6_k, w_q6_k => t_q6_k;
 );
 
-/// The tile kernel for `ty`, when this CPU can run it and one exists.
+/// Weight rows a decode matvec prefetches ahead of the 4-row tile it computes.
+const MATVEC_PREFETCH_ROWS: usize = 16;
+
+/// Asks for the cache lines of `wb[from..from + len]` (clipped to `wb`): plain pointer steps,
+/// since a bounds check per line would cost more than the prefetches (a prefetch never faults).
+#[inline(always)]
+fn prefetch_range(wb: &[u8], from: usize, len: usize) {
+    if from < wb.len() {
+        let end = (from + len).min(wb.len());
+        let base = wb.as_ptr();
+        let mut off = from;
+        while off < end {
+            super::prefetch(base.wrapping_add(off));
+            off += 64;
+        }
+    }
+}
+
+/// Generates a whole-matrix decode kernel ([`super::MatVecFn`]) from a tile kernel: 4-row
+/// tiles over the matrix, the rows [`MATVEC_PREFETCH_ROWS`] ahead prefetched, the last
+/// rows one at a time. `$feat` are the tile kernel's target features, so it inlines here.
+macro_rules! matvec_entry {
+    ($feat:literal: $($mv:ident => $k:ident);* $(;)?) => {$(
+        pub(super) fn $mv(wb: &[u8], rb: usize, a: &[u8], out: &mut [f32]) {
+            #[target_feature(enable = $feat)]
+            fn run(wb: &[u8], rb: usize, a: &[u8], out: &mut [f32]) {
+                let n = out.len();
+                debug_assert_eq!(wb.len(), n * rb);
+                // The loop below asks for rows 16 ahead: start the first 16 now too.
+                $crate::infer::vec_dot::x86::prefetch_range(
+                    wb,
+                    0,
+                    $crate::infer::vec_dot::x86::MATVEC_PREFETCH_ROWS * rb,
+                );
+                let mut r = 0;
+                while r + 4 <= n {
+                    $crate::infer::vec_dot::x86::prefetch_range(
+                        wb,
+                        (r + $crate::infer::vec_dot::x86::MATVEC_PREFETCH_ROWS) * rb,
+                        4 * rb,
+                    );
+                    let w: [&[u8]; 4] = std::array::from_fn(|k| &wb[(r + k) * rb..(r + k + 1) * rb]);
+                    $k::<4, 1>(w, [a], &mut out[r..r + 4]);
+                    r += 4;
+                }
+                while r < n {
+                    $k::<1, 1>([&wb[r * rb..(r + 1) * rb]], [a], &mut out[r..r + 1]);
+                    r += 1;
+                }
+            }
+            // SAFETY: `matvec_fn` hands this out only when the CPU has `$feat`.
+            unsafe { run(wb, rb, a, out) }
+        }
+    )*};
+}
+pub(crate) use matvec_entry;
+
+matvec_entry!("avx2,fma,f16c":
+    mv_q4_0 => t_q4_0;
+    mv_q4_k => t_q4_k;
+    mv_q6_k => t_q6_k;
+    mv_q8_0 => t_q8_0;
+    mv_q4_1 => t_q4_1;
+    mv_q5_0 => t_q5_0;
+);
+
+/// The whole-matrix decode kernel for `ty`, on the same terms as [`tile_fn`].
+pub fn matvec_fn(ty: GgmlType) -> Option<super::MatVecFn> {
+    if !available() {
+        return None;
+    }
+    use GgmlType as G;
+    if avx512::available() {
+        match ty {
+            G::Q8_0 => return Some(avx512::mv_q8_0),
+            G::Q4_1 => return Some(avx512::mv_q4_1),
+            G::Q5_0 => return Some(avx512::mv_q5_0),
+            G::Q6_K => return Some(avx512::mv_q6_k),
+            _ => {}
+        }
+    }
+    Some(match ty {
+        G::Q8_0 => mv_q8_0,
+        G::Q4_0 => mv_q4_0,
+        G::Q4_1 => mv_q4_1,
+        G::Q5_0 => mv_q5_0,
+        G::Q4_K => mv_q4_k,
+        G::Q6_K => mv_q6_k,
+        _ => return None,
+    })
+}
+
+/// The tile kernel for `ty` (AVX-512 VNNI where [`dot_fn`] picks it), when this CPU can run it
+/// and one exists.
 pub fn tile_fn(ty: GgmlType) -> Option<super::TileFn> {
     if !available() {
         return None;
     }
     use GgmlType as G;
+    if avx512::available() {
+        match ty {
+            G::Q8_0 => return Some(avx512::tile_q8_0),
+            G::Q4_1 => return Some(avx512::tile_q4_1),
+            G::Q5_0 => return Some(avx512::tile_q5_0),
+            G::Q6_K => return Some(avx512::tile_q6_k),
+            _ => {}
+        }
+    }
     Some(match ty {
         G::Q8_0 => tile_q8_0,
         G::Q4_0 => tile_q4_0,
@@ -689,6 +814,67 @@ pub fn tile_fn(ty: GgmlType) -> Option<super::TileFn> {
         G::Q6_K => tile_q6_k,
         _ => return None,
     })
+}
+
+// ------------------------------------------------------------------------------ activations
+
+/// [`super::quantize_row_q8_0_cpu`] with AVX2, bit-identical to its scalar reference: per block
+/// `amax` by lane-wise max (ignoring NaNs as `f32::max` does; max is exact in any order),
+/// `q = cvt(round_even(x · id))`, `Σq` in wrapping i32 and the saturating packs. The scales
+/// and their fp16 conversion are the scalar code's. Blocks whose `amax` or `127/amax` is not
+/// finite take the scalar path (`vcvtps2dq` and the scalar clamp disagree on infinities).
+pub fn quantize_row_q8(x: &[f32], out: &mut [u8], q8_1: bool) {
+    // SAFETY: callers reach this only after `available()`.
+    unsafe { quantize_row_q8_avx2(x, out, q8_1) }
+}
+
+#[target_feature(enable = "avx2,fma,f16c")]
+fn quantize_row_q8_avx2(x: &[f32], out: &mut [u8], q8_1: bool) {
+    let bb = if q8_1 { 36 } else { 34 };
+    let head = bb - 32;
+    let sign = _mm256_set1_ps(-0.0);
+    for (xb, ob) in x.as_chunks::<32>().0.iter().zip(out.chunks_exact_mut(bb)) {
+        // SAFETY: `xb` is 32 f32s; four unaligned loads of eight.
+        let v: [__m256; 4] =
+            std::array::from_fn(|k| unsafe { _mm256_loadu_ps(xb.as_ptr().add(8 * k)) });
+        let mut m = _mm256_setzero_ps();
+        for &vk in &v {
+            // `maxps` returns its second operand when either is NaN: NaNs are skipped.
+            m = _mm256_max_ps(_mm256_andnot_ps(sign, vk), m);
+        }
+        let m4 = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps::<1>(m));
+        let m2 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+        let amax = _mm_cvtss_f32(_mm_max_ss(m2, _mm_movehdup_ps(m2)));
+        let d = amax / 127.0;
+        let id = if amax != 0.0 { 127.0 / amax } else { 0.0 };
+        if !amax.is_finite() || !id.is_finite() {
+            super::quantize_block_q8(xb, ob, q8_1);
+            continue;
+        }
+        ob[0..2].copy_from_slice(&crate::quant::common::f32_to_fp16_le(d));
+        let idv = _mm256_set1_ps(id);
+        let q: [__m256i; 4] = v.map(|vk| {
+            _mm256_cvtps_epi32(_mm256_round_ps::<
+                { _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC },
+            >(_mm256_mul_ps(vk, idv)))
+        });
+        let s = _mm256_add_epi32(_mm256_add_epi32(q[0], q[1]), _mm256_add_epi32(q[2], q[3]));
+        let s4 = _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256::<1>(s));
+        let s2 = _mm_add_epi32(s4, _mm_unpackhi_epi64(s4, s4));
+        let sum = _mm_cvtsi128_si32(_mm_add_epi32(s2, _mm_shuffle_epi32::<1>(s2)));
+        // The packs interleave 128-bit lanes; the permute puts the 32 bytes back in order.
+        let p = _mm256_packs_epi16(
+            _mm256_packs_epi32(q[0], q[1]),
+            _mm256_packs_epi32(q[2], q[3]),
+        );
+        let p = _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+        let dst: &mut [u8; 32] = (&mut ob[head..]).try_into().expect("32 quant bytes");
+        // SAFETY: `dst` is exactly 32 writable bytes; the store is unaligned.
+        unsafe { _mm256_storeu_si256(dst.as_mut_ptr().cast(), p) };
+        if q8_1 {
+            ob[2..4].copy_from_slice(&crate::quant::common::f32_to_fp16_le(d * sum as f32));
+        }
+    }
 }
 
 // ------------------------------------------------------------------------------ wrappers
@@ -712,3 +898,321 @@ wrap!(
     w_q3_k => k_q3_k,
     w_q5_k => k_q5_k,
 );
+
+#[cfg(test)]
+mod tests {
+    //! Both x86 kernel sets against the scalar reference, whatever this machine picks at run
+    //! time: the AVX2 tiles must stay right for CPUs without AVX-512 even when the test machine
+    //! has it. Scales are powers of two and quants small, so every f32 step is exact and the
+    //! results must be bit-identical (any wrong integer block sum shows).
+
+    use super::*;
+    use crate::infer::vec_dot::{ActType, TileFn, scalar_dot_fn};
+
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            // xorshift64*
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        }
+    }
+
+    /// fp16 bits of 2^e.
+    fn pow2_f16(e: i32) -> [u8; 2] {
+        (((15 + e) as u16) << 10).to_le_bytes()
+    }
+
+    /// A weight row of `nb` blocks: random quant bytes, power-of-two scale fields.
+    fn weight_row(ty: GgmlType, nb: usize, rng: &mut Rng) -> Vec<u8> {
+        let fields: &[(usize, i32)] = match ty {
+            GgmlType::Q8_0 | GgmlType::Q4_0 | GgmlType::Q5_0 => &[(0, -3)],
+            GgmlType::Q4_1 => &[(0, -3), (2, -4)],
+            GgmlType::Q6_K => &[(208, -3)],
+            other => panic!("no layout for {other}"),
+        };
+        let mut w: Vec<u8> = (0..nb * ty.type_size()).map(|_| rng.next() as u8).collect();
+        for blk in w.chunks_exact_mut(ty.type_size()) {
+            for &(off, e) in fields {
+                blk[off..off + 2].copy_from_slice(&pow2_f16(e));
+            }
+            if ty == GgmlType::Q6_K {
+                // Sub-block scales in -16..=16 keep every sum well inside f32's exact range.
+                for sc in &mut blk[192..208] {
+                    *sc = ((*sc % 33) as i8 - 16) as u8;
+                }
+            }
+            if ty == GgmlType::Q8_0 {
+                // Activation-like range: -127..=127.
+                for q in &mut blk[2..] {
+                    *q = ((*q as i8).max(-127)) as u8;
+                }
+            }
+        }
+        w
+    }
+
+    /// An activation row of `nb` blocks: quants in -127..=127, scales 2^-6 (Q8_0, Q8_1) or
+    /// 2^-7 (Q8_K, with its block sums).
+    fn act_row(act: ActType, nb: usize, rng: &mut Rng) -> Vec<u8> {
+        if act == ActType::Q8_K {
+            let mut a = vec![0u8; nb * 292];
+            for blk in a.as_chunks_mut::<292>().0 {
+                blk[0..4].copy_from_slice(&(1.0f32 / 128.0).to_le_bytes());
+                let qs: Vec<i8> = (0..256)
+                    .map(|_| ((rng.next() % 255) as i32 - 127) as i8)
+                    .collect();
+                for (d, &q) in blk[4..260].iter_mut().zip(&qs) {
+                    *d = q as u8;
+                }
+                for j in 0..16 {
+                    let s: i32 = qs[16 * j..16 * j + 16].iter().map(|&q| i32::from(q)).sum();
+                    blk[260 + 2 * j..262 + 2 * j].copy_from_slice(&(s as i16).to_le_bytes());
+                }
+            }
+            return a;
+        }
+        let bb = act.block_bytes();
+        let head = bb - 32;
+        let mut a = vec![0u8; nb * bb];
+        for blk in a.chunks_exact_mut(bb) {
+            blk[0..2].copy_from_slice(&pow2_f16(-6));
+            if head == 4 {
+                blk[2..4].copy_from_slice(&pow2_f16(-2));
+            }
+            for q in &mut blk[head..] {
+                *q = ((rng.next() % 255) as i32 - 127) as i8 as u8;
+            }
+        }
+        a
+    }
+
+    /// Every (weight rows, activation rows) shape `tile` accepts, ragged ones included, for
+    /// block counts odd and even, against the scalar kernel.
+    fn check_tile(ty: GgmlType, tile: TileFn, name: &str) {
+        let reference = scalar_dot_fn(ty).unwrap();
+        let act = crate::infer::vec_dot::ActType::for_weight(ty).unwrap();
+        let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ ty.id() as u64);
+        for nb in [1usize, 2, 3, 9, 18] {
+            let w: Vec<Vec<u8>> = (0..5).map(|_| weight_row(ty, nb, &mut rng)).collect();
+            let a: Vec<Vec<u8>> = (0..5).map(|_| act_row(act, nb, &mut rng)).collect();
+            for nr in 1..=5 {
+                for nt in 1..=5 {
+                    let ws: Vec<&[u8]> = w[..nr].iter().map(|v| v.as_slice()).collect();
+                    let at: Vec<&[u8]> = a[..nt].iter().map(|v| v.as_slice()).collect();
+                    let mut out = vec![f32::NAN; nr * nt];
+                    tile(&ws, &at, &mut out);
+                    for r in 0..nr {
+                        for t in 0..nt {
+                            let want = reference(ws[r], at[t]);
+                            assert_eq!(
+                                out[r * nt + t].to_bits(),
+                                want.to_bits(),
+                                "{name} {ty} {nb} blocks, tile {nr}×{nt} at ({r},{t}): {} vs {want}",
+                                out[r * nt + t]
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn avx2_activation_quantizer_matches_the_scalar_one() {
+        if !available() {
+            return;
+        }
+        let mut rng = Rng(99);
+        let mut unit = move || (rng.next() >> 40) as f32 / (1u64 << 24) as f32;
+        // 64 blocks: Gaussian-ish, exact ties (amax 127 makes the multiplier 1), all zero,
+        // huge, tiny (127/amax overflows), and with NaN / infinity inside.
+        let mut x: Vec<f32> = (0..64 * 32).map(|_| (unit() - 0.5) * 6.0).collect();
+        for (b, blk) in x.as_chunks_mut::<32>().0.iter_mut().enumerate() {
+            match b % 8 {
+                1 => {
+                    blk[0] = 127.0;
+                    for (i, v) in blk[1..].iter_mut().enumerate() {
+                        *v = i as f32 * 0.5 - 7.5;
+                    }
+                }
+                2 => blk.fill(0.0),
+                3 => blk.iter_mut().for_each(|v| *v *= 1e30),
+                4 => blk.iter_mut().for_each(|v| *v *= 1e-38),
+                5 => blk[7] = f32::NAN,
+                6 => blk[3] = f32::NEG_INFINITY,
+                7 => blk[9] = -0.0,
+                _ => {}
+            }
+        }
+        for q8_1 in [false, true] {
+            let bb = if q8_1 { 36 } else { 34 };
+            let mut fast = vec![0u8; 64 * bb];
+            let mut reference = vec![1u8; 64 * bb];
+            quantize_row_q8(&x, &mut fast, q8_1);
+            super::super::quantize_row_q8_0_scalar(&x, &mut reference, q8_1);
+            for (b, (f, r)) in fast.chunks(bb).zip(reference.chunks(bb)).enumerate() {
+                assert_eq!(f, r, "block {b} (kind {}), q8_1 {q8_1}", b % 8);
+            }
+        }
+    }
+
+    /// A matvec over 1..=9 rows (whole 4-row tiles and ragged ends) equals the pair kernel
+    /// `pair` row by row, bit for bit, on quantized Gaussian data with odd and even block
+    /// counts; on exact data (legacy types) it also equals the scalar kernel.
+    fn check_matvec(ty: GgmlType, mv: super::super::MatVecFn, pair: DotFn, name: &str) {
+        let act = ActType::for_weight(ty).unwrap();
+        let bs = ty.block_size().max(act.block_size());
+        let mut rng = Rng(0xD1B5_4A32_D192_ED03 ^ ty.id() as u64);
+        let mut gauss = |n: usize| -> Vec<f32> {
+            (0..n)
+                .map(|_| {
+                    let s: f32 = (0..4)
+                        .map(|_| (rng.next() >> 40) as f32 / (1u64 << 24) as f32)
+                        .sum();
+                    s - 2.0
+                })
+                .collect()
+        };
+        for nb in [1usize, 3, 6] {
+            let n = nb * bs;
+            let rb = ty.row_bytes(n).unwrap();
+            let mut a = vec![0u8; act.row_bytes(n).unwrap()];
+            super::super::quantize_act_row(act, &gauss(n), &mut a).unwrap();
+            for n_out in 1..=9 {
+                let mut wb = vec![0u8; n_out * rb];
+                for row in wb.chunks_exact_mut(rb) {
+                    crate::quant::quantize_row(ty, &gauss(n), row, None).unwrap();
+                }
+                let mut out = vec![f32::NAN; n_out];
+                mv(&wb, rb, &a, &mut out);
+                for (r, row) in wb.chunks_exact(rb).enumerate() {
+                    assert_eq!(
+                        out[r].to_bits(),
+                        pair(row, &a).to_bits(),
+                        "{name} {ty} matvec, {nb} blocks, {n_out} rows, row {r}"
+                    );
+                }
+            }
+        }
+        if matches!(
+            ty,
+            GgmlType::Q8_0 | GgmlType::Q4_0 | GgmlType::Q4_1 | GgmlType::Q5_0 | GgmlType::Q6_K
+        ) {
+            let reference = scalar_dot_fn(ty).unwrap();
+            for nb in [1usize, 3, 18] {
+                let a = act_row(act, nb, &mut rng);
+                let rows: Vec<Vec<u8>> = (0..7).map(|_| weight_row(ty, nb, &mut rng)).collect();
+                let wb = rows.concat();
+                let mut out = vec![f32::NAN; 7];
+                mv(&wb, rows[0].len(), &a, &mut out);
+                for (r, row) in rows.iter().enumerate() {
+                    let want = reference(row, &a);
+                    assert_eq!(
+                        out[r].to_bits(),
+                        want.to_bits(),
+                        "{name} {ty} exact row {r}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn avx2_matvecs_match_the_pair_kernels() {
+        if !available() {
+            return;
+        }
+        for (ty, mv, pair) in [
+            (
+                GgmlType::Q8_0,
+                mv_q8_0 as super::super::MatVecFn,
+                w_q8_0 as DotFn,
+            ),
+            (GgmlType::Q4_0, mv_q4_0, w_q4_0),
+            (GgmlType::Q4_1, mv_q4_1, w_q4_1),
+            (GgmlType::Q5_0, mv_q5_0, w_q5_0),
+            (GgmlType::Q4_K, mv_q4_k, w_q4_k),
+            (GgmlType::Q6_K, mv_q6_k, w_q6_k),
+        ] {
+            check_matvec(ty, mv, pair, "avx2");
+        }
+    }
+
+    #[test]
+    fn avx512_matvecs_match_the_pair_kernels() {
+        if !avx512::available() {
+            return;
+        }
+        for (ty, mv, pair) in [
+            (
+                GgmlType::Q8_0,
+                avx512::mv_q8_0 as super::super::MatVecFn,
+                avx512::w_q8_0 as DotFn,
+            ),
+            (GgmlType::Q4_1, avx512::mv_q4_1, avx512::w_q4_1),
+            (GgmlType::Q5_0, avx512::mv_q5_0, avx512::w_q5_0),
+            (GgmlType::Q6_K, avx512::mv_q6_k, avx512::w_q6_k),
+        ] {
+            check_matvec(ty, mv, pair, "avx512");
+        }
+    }
+
+    #[test]
+    fn avx2_tiles_match_the_scalar_kernels() {
+        if !available() {
+            return;
+        }
+        for (ty, tile) in [
+            (GgmlType::Q8_0, tile_q8_0 as TileFn),
+            (GgmlType::Q4_0, tile_q4_0),
+            (GgmlType::Q4_1, tile_q4_1),
+            (GgmlType::Q5_0, tile_q5_0),
+            (GgmlType::Q6_K, tile_q6_k),
+        ] {
+            check_tile(ty, tile, "avx2");
+        }
+    }
+
+    #[test]
+    fn avx512_tiles_match_the_scalar_kernels() {
+        if !avx512::available() {
+            println!("no AVX-512 VNNI on this machine: nothing to check");
+            return;
+        }
+        for (ty, tile) in [
+            (GgmlType::Q8_0, avx512::tile_q8_0 as TileFn),
+            (GgmlType::Q4_1, avx512::tile_q4_1),
+            (GgmlType::Q5_0, avx512::tile_q5_0),
+            (GgmlType::Q6_K, avx512::tile_q6_k),
+        ] {
+            check_tile(ty, tile, "avx512");
+        }
+        // The pair kernels are the 1×1 tiles.
+        let mut rng = Rng(7);
+        for (ty, pair) in [
+            (GgmlType::Q8_0, avx512::w_q8_0 as DotFn),
+            (GgmlType::Q4_1, avx512::w_q4_1),
+            (GgmlType::Q5_0, avx512::w_q5_0),
+        ] {
+            let act = ActType::for_weight(ty).unwrap();
+            for nb in [1usize, 5, 18] {
+                let (w, a) = (weight_row(ty, nb, &mut rng), act_row(act, nb, &mut rng));
+                let want = scalar_dot_fn(ty).unwrap()(&w, &a);
+                assert_eq!(
+                    pair(&w, &a).to_bits(),
+                    want.to_bits(),
+                    "{ty} pair, {nb} blocks"
+                );
+            }
+        }
+        // And the run-time choice picks them.
+        assert_eq!(
+            tile_fn(GgmlType::Q5_0).map(|f| f as usize),
+            Some(avx512::tile_q5_0 as TileFn as usize)
+        );
+    }
+}
