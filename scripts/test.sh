@@ -7,6 +7,11 @@ step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 step "disk"
 scripts/disk_check.sh
+# One temp folder for the whole run (browser profiles, Chromium's download folders, test
+# scratch files), removed when the run ends however it ends: runs leave no gigabytes behind.
+run_tmp="$(mktemp -d "${TMPDIR:-/tmp}/bitsmith-run-XXXXXX")"
+trap 'rm -rf "$run_tmp"' EXIT
+export TMPDIR="$run_tmp"
 
 step "set-up"
 scripts/setup.sh test
