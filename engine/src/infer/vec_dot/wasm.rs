@@ -14,7 +14,7 @@ use core::arch::wasm32::*;
 
 use bytemuck::cast_slice;
 
-use super::DotFn;
+use super::{DotFn, MatVecFn};
 use crate::GgmlType;
 use crate::quant::common::fp16_le_to_f32;
 use crate::quant::kquants::{
@@ -40,9 +40,310 @@ pub fn dot_fn(ty: GgmlType) -> Option<DotFn> {
     })
 }
 
-/// No tile kernels yet on wasm: matmul uses the pair kernels.
+/// No tile kernels yet on wasm: batches (prompt processing) use the pair kernels.
 pub fn tile_fn(_ty: GgmlType) -> Option<super::TileFn> {
     None
+}
+
+/// The whole-matrix decode kernel for `ty`, if there is one. Each walks the matrix four rows at
+/// a time: an activation block is loaded once for four rows, and activation scales stored as
+/// fp16 (Q8_0, Q8_1) are converted once per matrix instead of once per row. Each row keeps its
+/// own accumulators, updated in the pair kernel's order, so results are bit-identical to it.
+pub fn matvec_fn(ty: GgmlType) -> Option<MatVecFn> {
+    use GgmlType as G;
+    Some(match ty {
+        G::Q8_0 => mv_q8_0,
+        G::Q4_0 => mv_q4_0,
+        G::Q4_1 => mv_q4_1,
+        G::Q5_0 => mv_q5_0,
+        G::Q4_K => mv_q4_k,
+        G::Q6_K => mv_q6_k,
+        _ => return None,
+    })
+}
+
+/// Calls `f4` on each group of four consecutive weight rows of `w` (rows of `rb` bytes, viewed
+/// as blocks `B`) with their four outputs, then `f1` on each of the last `out.len() % 4` rows.
+#[inline(always)]
+fn row_tiles<B: bytemuck::Pod>(
+    w: &[u8],
+    rb: usize,
+    out: &mut [f32],
+    mut f4: impl FnMut([&[B]; 4], &mut [f32]),
+    mut f1: impl FnMut([&[B]; 1], &mut [f32]),
+) {
+    debug_assert_eq!(w.len(), rb * out.len());
+    let (rows4, rest) = w.split_at(out.len() / 4 * 4 * rb);
+    let (out4, out1) = out.split_at_mut(out.len() / 4 * 4);
+    for (ws, o) in rows4.chunks_exact(4 * rb).zip(out4.as_chunks_mut::<4>().0) {
+        let (r0, r123) = ws.split_at(rb);
+        let (r1, r23) = r123.split_at(rb);
+        let (r2, r3) = r23.split_at(rb);
+        f4([cast_slice(r0), cast_slice(r1), cast_slice(r2), cast_slice(r3)], &mut o[..]);
+    }
+    for (wr, o) in rest.chunks_exact(rb).zip(out1.iter_mut()) {
+        f1([cast_slice(wr)], core::slice::from_mut(o));
+    }
+}
+
+/// The fp16 `d` of every activation block, as f32.
+fn q8_0_scales(y: &[BlockQ8_0]) -> Vec<f32> {
+    y.iter().map(|b| fp16_le_to_f32(b.d)).collect()
+}
+
+/// `R` rows of a legacy type against Q8_0 activations: `q(block) -> (low 16, high 16)` signed
+/// weight bytes of a block, `d(block)` its fp16 scale. Each row's steps are the pair kernel's.
+#[inline(always)]
+fn legacy_rows<B, const R: usize>(
+    xs: [&[B]; R],
+    y: &[BlockQ8_0],
+    ad: &[f32],
+    out: &mut [f32],
+    q: impl Fn(&B) -> (v128, v128),
+    d: impl Fn(&B) -> [u8; 2],
+) {
+    let nb = y.len();
+    let ad = &ad[..nb];
+    // Same length as `y`: lets the compiler drop the bounds checks in the loop.
+    let xs = xs.map(|x| &x[..nb]);
+    let mut acc = [f32x4_splat(0.0); R];
+    for b in 0..nb {
+        let (a0, a1) = (ld_i8(a16(&y[b].qs, 0)), ld_i8(a16(&y[b].qs, 16)));
+        for r in 0..R {
+            let bx = &xs[r][b];
+            let (q0, q1) = q(bx);
+            let s = i32x4_add(dot16(q0, a0), dot16(q1, a1));
+            acc[r] = fma_block(acc[r], s, fp16_le_to_f32(d(bx)) * ad[b]);
+        }
+    }
+    for (o, a) in out.iter_mut().zip(acc) {
+        *o = hsum(a);
+    }
+}
+
+fn mv_legacy<B: bytemuck::Pod>(
+    w: &[u8],
+    rb: usize,
+    a: &[u8],
+    out: &mut [f32],
+    q: impl Fn(&B) -> (v128, v128) + Copy,
+    d: impl Fn(&B) -> [u8; 2] + Copy,
+) {
+    let y: &[BlockQ8_0] = cast_slice(a);
+    let ad = q8_0_scales(y);
+    row_tiles(
+        w,
+        rb,
+        out,
+        |xs: [&[B]; 4], o| legacy_rows(xs, y, &ad, o, q, d),
+        |xs: [&[B]; 1], o| legacy_rows(xs, y, &ad, o, q, d),
+    );
+}
+
+fn mv_q8_0(w: &[u8], rb: usize, a: &[u8], out: &mut [f32]) {
+    mv_legacy(
+        w,
+        rb,
+        a,
+        out,
+        |b: &BlockQ8_0| (ld_i8(a16(&b.qs, 0)), ld_i8(a16(&b.qs, 16))),
+        |b| b.d,
+    );
+}
+
+fn mv_q4_0(w: &[u8], rb: usize, a: &[u8], out: &mut [f32]) {
+    mv_legacy(
+        w,
+        rb,
+        a,
+        out,
+        |b: &BlockQ4_0| {
+            let (lo, hi) = nibbles(&b.qs);
+            let eight = i8x16_splat(8);
+            (i8x16_sub(lo, eight), i8x16_sub(hi, eight))
+        },
+        |b| b.d,
+    );
+}
+
+fn mv_q5_0(w: &[u8], rb: usize, a: &[u8], out: &mut [f32]) {
+    mv_legacy(
+        w,
+        rb,
+        a,
+        out,
+        |b: &BlockQ5_0| {
+            let (lo, hi) = nibbles(&b.qs);
+            let (h0, h1) = fifth_bits(u32::from_le_bytes(b.qh));
+            let sixteen = i8x16_splat(16);
+            (
+                i8x16_sub(v128_or(lo, h0), sixteen),
+                i8x16_sub(v128_or(hi, h1), sixteen),
+            )
+        },
+        |b| b.d,
+    );
+}
+
+/// `R` Q4_1 rows against Q8_1 activations whose `d` and `s` are already f32.
+#[inline(always)]
+fn q4_1_rows<const R: usize>(
+    xs: [&[BlockQ4_1]; R],
+    y: &[BlockQ8_1],
+    ad: &[f32],
+    asum: &[f32],
+    out: &mut [f32],
+) {
+    let nb = y.len();
+    let (ad, asum) = (&ad[..nb], &asum[..nb]);
+    let xs = xs.map(|x| &x[..nb]);
+    let mut acc = [f32x4_splat(0.0); R];
+    let mut summs = [0f32; R];
+    for b in 0..nb {
+        let (a0, a1) = (ld_i8(a16(&y[b].qs, 0)), ld_i8(a16(&y[b].qs, 16)));
+        for r in 0..R {
+            let bx = &xs[r][b];
+            summs[r] += fp16_le_to_f32(bx.m) * asum[b];
+            let (lo, hi) = nibbles(&bx.qs);
+            let s = i32x4_add(dot16(lo, a0), dot16(hi, a1));
+            acc[r] = fma_block(acc[r], s, fp16_le_to_f32(bx.d) * ad[b]);
+        }
+    }
+    for r in 0..R {
+        out[r] = hsum(acc[r]) + summs[r];
+    }
+}
+
+fn mv_q4_1(w: &[u8], rb: usize, a: &[u8], out: &mut [f32]) {
+    let y: &[BlockQ8_1] = cast_slice(a);
+    let ad: Vec<f32> = y.iter().map(|b| fp16_le_to_f32(b.d)).collect();
+    let asum: Vec<f32> = y.iter().map(|b| fp16_le_to_f32(b.s)).collect();
+    row_tiles(
+        w,
+        rb,
+        out,
+        |xs, o| q4_1_rows::<4>(xs, y, &ad, &asum, o),
+        |xs, o| q4_1_rows::<1>(xs, y, &ad, &asum, o),
+    );
+}
+
+/// `R` Q4_K rows against Q8_K activations; per row, the pair kernel's steps.
+#[inline(always)]
+fn q4_k_rows<const R: usize>(xs: [&[BlockQ4K]; R], y: &[BlockQ8K], out: &mut [f32]) {
+    let nb = y.len();
+    let xs = xs.map(|x| &x[..nb]);
+    let mut acc = [f32x4_splat(0.0); R];
+    let mut accm = [0f32; R];
+    let m4 = u8x16_splat(0x0F);
+    for b in 0..nb {
+        let by = &y[b];
+        let yd = by.d();
+        let mut sc = [[0u8; 8]; R];
+        for r in 0..R {
+            let bx = &xs[r][b];
+            let mn;
+            (sc[r], mn) = k4_scales(&bx.scales);
+            let summs = bsums_dot(by, |j| i32::from(mn[j / 2]));
+            accm[r] += fp16_le_to_f32(bx.dmin) * yd * summs as f32;
+        }
+        let mut sumi = [i32x4_splat(0); R];
+        for c in 0..4 {
+            let a_lo = [
+                ld_i8(a16(&by.qs, 64 * c)),
+                ld_i8(a16(&by.qs, 64 * c + 16)),
+            ];
+            let a_hi = [
+                ld_i8(a16(&by.qs, 64 * c + 32)),
+                ld_i8(a16(&by.qs, 64 * c + 48)),
+            ];
+            for r in 0..R {
+                let bx = &xs[r][b];
+                let mut s_lo = i32x4_splat(0);
+                let mut s_hi = i32x4_splat(0);
+                for half in 0..2 {
+                    let q = ld(a16(&bx.qs, 32 * c + 16 * half));
+                    s_lo = i32x4_add(s_lo, dot16(v128_and(q, m4), a_lo[half]));
+                    s_hi = i32x4_add(s_hi, dot16(u8x16_shr(q, 4), a_hi[half]));
+                }
+                let (lo_sc, hi_sc) = (sc[r][2 * c], sc[r][2 * c + 1]);
+                sumi[r] = i32x4_add(sumi[r], i32x4_mul(s_lo, i32x4_splat(i32::from(lo_sc))));
+                sumi[r] = i32x4_add(sumi[r], i32x4_mul(s_hi, i32x4_splat(i32::from(hi_sc))));
+            }
+        }
+        for r in 0..R {
+            acc[r] = fma_block(acc[r], sumi[r], fp16_le_to_f32(xs[r][b].d) * yd);
+        }
+    }
+    for r in 0..R {
+        out[r] = hsum(acc[r]) - accm[r];
+    }
+}
+
+fn mv_q4_k(w: &[u8], rb: usize, a: &[u8], out: &mut [f32]) {
+    let y: &[BlockQ8K] = cast_slice(a);
+    row_tiles(
+        w,
+        rb,
+        out,
+        |xs, o| q4_k_rows::<4>(xs, y, o),
+        |xs, o| q4_k_rows::<1>(xs, y, o),
+    );
+}
+
+/// `R` Q6_K rows against Q8_K activations; per row, the pair kernel's steps.
+#[inline(always)]
+fn q6_k_rows<const R: usize>(xs: [&[BlockQ6K]; R], y: &[BlockQ8K], out: &mut [f32]) {
+    let nb = y.len();
+    let xs = xs.map(|x| &x[..nb]);
+    let mut acc = [f32x4_splat(0.0); R];
+    let (m4, m3, m32) = (u8x16_splat(0x0F), u8x16_splat(3), i8x16_splat(32));
+    for b in 0..nb {
+        let by = &y[b];
+        let mut sumi = [i32x4_splat(0); R];
+        for h in 0..2 {
+            for half in 0..2 {
+                let av: [v128; 4] =
+                    core::array::from_fn(|k| ld_i8(a16(&by.qs, 128 * h + 32 * k + 16 * half)));
+                for r in 0..R {
+                    let bx = &xs[r][b];
+                    let ql0 = ld(a16(&bx.ql, 64 * h + 16 * half));
+                    let ql1 = ld(a16(&bx.ql, 64 * h + 32 + 16 * half));
+                    let qh = ld(a16(&bx.qh, 32 * h + 16 * half));
+                    for (k, &ak) in av.iter().enumerate() {
+                        let src = if k & 1 == 0 { ql0 } else { ql1 };
+                        let low = if k < 2 {
+                            v128_and(src, m4)
+                        } else {
+                            u8x16_shr(src, 4)
+                        };
+                        let high = v128_and(u8x16_shr(qh, 2 * k as u32), m3);
+                        let q = i8x16_sub(v128_or(low, i8x16_shl(high, 4)), m32);
+                        let d = dot16(q, ak);
+                        let sc = i32::from(bx.scales[(128 * h + 32 * k + 16 * half) / 16]);
+                        sumi[r] = i32x4_add(sumi[r], i32x4_mul(d, i32x4_splat(sc)));
+                    }
+                }
+            }
+        }
+        let yd = by.d();
+        for r in 0..R {
+            acc[r] = fma_block(acc[r], sumi[r], fp16_le_to_f32(xs[r][b].d) * yd);
+        }
+    }
+    for r in 0..R {
+        out[r] = hsum(acc[r]);
+    }
+}
+
+fn mv_q6_k(w: &[u8], rb: usize, a: &[u8], out: &mut [f32]) {
+    let y: &[BlockQ8K] = cast_slice(a);
+    row_tiles(
+        w,
+        rb,
+        out,
+        |xs, o| q6_k_rows::<4>(xs, y, o),
+        |xs, o| q6_k_rows::<1>(xs, y, o),
+    );
 }
 
 /// 16 bytes from a fixed-size array.
