@@ -79,7 +79,15 @@ fn row_tiles<B: bytemuck::Pod>(
         let (r0, r123) = ws.split_at(rb);
         let (r1, r23) = r123.split_at(rb);
         let (r2, r3) = r23.split_at(rb);
-        f4([cast_slice(r0), cast_slice(r1), cast_slice(r2), cast_slice(r3)], &mut o[..]);
+        f4(
+            [
+                cast_slice(r0),
+                cast_slice(r1),
+                cast_slice(r2),
+                cast_slice(r3),
+            ],
+            &mut o[..],
+        );
     }
     for (wr, o) in rest.chunks_exact(rb).zip(out1.iter_mut()) {
         f1([cast_slice(wr)], core::slice::from_mut(o));
@@ -248,10 +256,7 @@ fn q4_k_rows<const R: usize>(xs: [&[BlockQ4K]; R], y: &[BlockQ8K], out: &mut [f3
         }
         let mut sumi = [i32x4_splat(0); R];
         for c in 0..4 {
-            let a_lo = [
-                ld_i8(a16(&by.qs, 64 * c)),
-                ld_i8(a16(&by.qs, 64 * c + 16)),
-            ];
+            let a_lo = [ld_i8(a16(&by.qs, 64 * c)), ld_i8(a16(&by.qs, 64 * c + 16))];
             let a_hi = [
                 ld_i8(a16(&by.qs, 64 * c + 32)),
                 ld_i8(a16(&by.qs, 64 * c + 48)),
