@@ -62,8 +62,15 @@ pub fn matvec_fn(ty: GgmlType) -> Option<MatVecFn> {
     })
 }
 
-/// Calls `f4` on each group of four consecutive weight rows of `w` (rows of `rb` bytes, viewed
-/// as blocks `B`) with their four outputs, then `f1` on each of the last `out.len() % 4` rows.
+/// Calls `f4` on groups of four weight rows of `w` (rows of `rb` bytes, viewed as blocks `B`)
+/// with their four outputs, then `f1` on each of the last `out.len() % 4` rows.
+///
+/// A group is one row from each quarter of the matrix (rows `i`, `q + i`, `2q + i`, `3q + i`),
+/// not four neighbours: then each quarter is read front to back as its own stream, in pages
+/// of its own. Four neighbouring rows interleave four short streams inside one 4 KiB page, and
+/// the hardware prefetcher (which follows about one stream per page) stopped keeping up: a
+/// Q8_0 matrix too large for the cache took 2.7× as long as with the pair kernel in Chromium.
+/// wasm has no prefetch instruction to make up for it.
 #[inline(always)]
 fn row_tiles<B: bytemuck::Pod>(
     w: &[u8],
@@ -73,24 +80,92 @@ fn row_tiles<B: bytemuck::Pod>(
     mut f1: impl FnMut([&[B]; 1], &mut [f32]),
 ) {
     debug_assert_eq!(w.len(), rb * out.len());
-    let (rows4, rest) = w.split_at(out.len() / 4 * 4 * rb);
-    let (out4, out1) = out.split_at_mut(out.len() / 4 * 4);
-    for (ws, o) in rows4.chunks_exact(4 * rb).zip(out4.as_chunks_mut::<4>().0) {
-        let (r0, r123) = ws.split_at(rb);
-        let (r1, r23) = r123.split_at(rb);
-        let (r2, r3) = r23.split_at(rb);
+    let q = out.len() / 4;
+    let (quarters, rest) = w.split_at(4 * q * rb);
+    let (wq0, wq123) = quarters.split_at(q * rb);
+    let (wq1, wq23) = wq123.split_at(q * rb);
+    let (wq2, wq3) = wq23.split_at(q * rb);
+    let mut o = [0f32; 4];
+    for i in 0..q {
+        let at = i * rb..(i + 1) * rb;
         f4(
             [
-                cast_slice(r0),
-                cast_slice(r1),
-                cast_slice(r2),
-                cast_slice(r3),
+                cast_slice(&wq0[at.clone()]),
+                cast_slice(&wq1[at.clone()]),
+                cast_slice(&wq2[at.clone()]),
+                cast_slice(&wq3[at]),
             ],
-            &mut o[..],
+            &mut o,
         );
+        for (k, &v) in o.iter().enumerate() {
+            out[k * q + i] = v;
+        }
     }
+    let out1 = &mut out[4 * q..];
     for (wr, o) in rest.chunks_exact(rb).zip(out1.iter_mut()) {
         f1([cast_slice(wr)], core::slice::from_mut(o));
+    }
+}
+
+/// Four fp16 values (the low 16 bits of each u32 lane) to f32, exactly as
+/// [`fp16_le_to_f32`]: the bit-level conversion of `quant::common::f16_bits_to_f32_soft`, four
+/// lanes at a time, so a four-row tile converts its weight scales in a few vector steps.
+#[inline]
+fn f16x4_to_f32(h: v128) -> v128 {
+    let two_pow_112 = f32x4_splat(f32::from_bits((127 + 112) << 23));
+    let sign = i32x4_shl(v128_and(h, u32x4_splat(0x8000)), 16);
+    let mag = v128_and(h, u32x4_splat(0x7fff));
+    let shifted = i32x4_shl(mag, 13);
+    let finite = f32x4_mul(shifted, two_pow_112);
+    // Infinity and NaN: all-ones exponent, payload kept, NaNs quiet.
+    let special = i32x4_gt(mag, i32x4_splat(0x7bff));
+    let nan = v128_and(i32x4_gt(mag, i32x4_splat(0x7c00)), u32x4_splat(0x0040_0000));
+    let inf_nan = v128_or(v128_or(shifted, u32x4_splat(0x7f80_0000)), nan);
+    v128_or(v128_bitselect(inf_nan, finite, special), sign)
+}
+
+/// The four lanes' u32 from the first four bytes of each row's block `b` (rows past `R` read
+/// as 0): the fp16 fields at the start of a legacy block, `d` in the low half.
+#[inline(always)]
+fn head_u32<B: bytemuck::Pod, const R: usize>(xs: &[&[B]; R], b: usize) -> v128 {
+    let mut v = [0u32; 4];
+    for (o, x) in v.iter_mut().zip(xs) {
+        let bytes: &[u8] = bytemuck::bytes_of(&x[b]);
+        *o = u32::from_le_bytes(bytes[..4].try_into().expect("4 bytes"));
+    }
+    u32x4(v[0], v[1], v[2], v[3])
+}
+
+/// Lane `r` of `v` in all four lanes.
+#[inline(always)]
+fn lane_splat(v: v128, r: usize) -> v128 {
+    match r {
+        0 => i32x4_shuffle::<0, 0, 0, 0>(v, v),
+        1 => i32x4_shuffle::<1, 1, 1, 1>(v, v),
+        2 => i32x4_shuffle::<2, 2, 2, 2>(v, v),
+        _ => i32x4_shuffle::<3, 3, 3, 3>(v, v),
+    }
+}
+
+/// `f(0)`, `f(1)`, … `f(R - 1)` written out: with the row index a constant in each call, a
+/// tile's per-row accumulators and row slices become plain wasm locals. (A `for r in 0..R`
+/// loop over a large body was left rolled by LLVM, which then kept those arrays in linear
+/// memory and loaded, stored and bounds-checked them on every block: slower than the pair
+/// kernels.)
+#[inline(always)]
+fn unroll<const R: usize>(mut f: impl FnMut(usize)) {
+    const { assert!(R <= 4) };
+    if R > 0 {
+        f(0);
+    }
+    if R > 1 {
+        f(1);
+    }
+    if R > 2 {
+        f(2);
+    }
+    if R > 3 {
+        f(3);
     }
 }
 
@@ -100,15 +175,16 @@ fn q8_0_scales(y: &[BlockQ8_0]) -> Vec<f32> {
 }
 
 /// `R` rows of a legacy type against Q8_0 activations: `q(block) -> (low 16, high 16)` signed
-/// weight bytes of a block, `d(block)` its fp16 scale. Each row's steps are the pair kernel's.
+/// weight bytes of a block, whose fp16 `d` is its first two bytes. Each row's steps are the
+/// pair kernel's (the scale product `d_w · d_a` is the same f32 multiply, four rows per
+/// instruction).
 #[inline(always)]
-fn legacy_rows<B, const R: usize>(
+fn legacy_rows<B: bytemuck::Pod, const R: usize>(
     xs: [&[B]; R],
     y: &[BlockQ8_0],
     ad: &[f32],
     out: &mut [f32],
     q: impl Fn(&B) -> (v128, v128),
-    d: impl Fn(&B) -> [u8; 2],
 ) {
     let nb = y.len();
     let ad = &ad[..nb];
@@ -117,12 +193,13 @@ fn legacy_rows<B, const R: usize>(
     let mut acc = [f32x4_splat(0.0); R];
     for b in 0..nb {
         let (a0, a1) = (ld_i8(a16(&y[b].qs, 0)), ld_i8(a16(&y[b].qs, 16)));
-        for r in 0..R {
+        unroll::<R>(|r| {
             let bx = &xs[r][b];
             let (q0, q1) = q(bx);
             let s = i32x4_add(dot16(q0, a0), dot16(q1, a1));
-            acc[r] = fma_block(acc[r], s, fp16_le_to_f32(d(bx)) * ad[b]);
-        }
+            let d: [u8; 2] = bytemuck::bytes_of(bx)[..2].try_into().expect("2 bytes");
+            acc[r] = fma_block(acc[r], s, fp16_le_to_f32(d) * ad[b]);
+        });
     }
     for (o, a) in out.iter_mut().zip(acc) {
         *o = hsum(a);
@@ -135,7 +212,6 @@ fn mv_legacy<B: bytemuck::Pod>(
     a: &[u8],
     out: &mut [f32],
     q: impl Fn(&B) -> (v128, v128) + Copy,
-    d: impl Fn(&B) -> [u8; 2] + Copy,
 ) {
     let y: &[BlockQ8_0] = cast_slice(a);
     let ad = q8_0_scales(y);
@@ -143,57 +219,39 @@ fn mv_legacy<B: bytemuck::Pod>(
         w,
         rb,
         out,
-        |xs: [&[B]; 4], o| legacy_rows(xs, y, &ad, o, q, d),
-        |xs: [&[B]; 1], o| legacy_rows(xs, y, &ad, o, q, d),
+        |xs: [&[B]; 4], o| legacy_rows(xs, y, &ad, o, q),
+        |xs: [&[B]; 1], o| legacy_rows(xs, y, &ad, o, q),
     );
 }
 
 fn mv_q8_0(w: &[u8], rb: usize, a: &[u8], out: &mut [f32]) {
-    mv_legacy(
-        w,
-        rb,
-        a,
-        out,
-        |b: &BlockQ8_0| (ld_i8(a16(&b.qs, 0)), ld_i8(a16(&b.qs, 16))),
-        |b| b.d,
-    );
+    mv_legacy(w, rb, a, out, |b: &BlockQ8_0| {
+        (ld_i8(a16(&b.qs, 0)), ld_i8(a16(&b.qs, 16)))
+    });
 }
 
 fn mv_q4_0(w: &[u8], rb: usize, a: &[u8], out: &mut [f32]) {
-    mv_legacy(
-        w,
-        rb,
-        a,
-        out,
-        |b: &BlockQ4_0| {
-            let (lo, hi) = nibbles(&b.qs);
-            let eight = i8x16_splat(8);
-            (i8x16_sub(lo, eight), i8x16_sub(hi, eight))
-        },
-        |b| b.d,
-    );
+    mv_legacy(w, rb, a, out, |b: &BlockQ4_0| {
+        let (lo, hi) = nibbles(&b.qs);
+        let eight = i8x16_splat(8);
+        (i8x16_sub(lo, eight), i8x16_sub(hi, eight))
+    });
 }
 
 fn mv_q5_0(w: &[u8], rb: usize, a: &[u8], out: &mut [f32]) {
-    mv_legacy(
-        w,
-        rb,
-        a,
-        out,
-        |b: &BlockQ5_0| {
-            let (lo, hi) = nibbles(&b.qs);
-            let (h0, h1) = fifth_bits(u32::from_le_bytes(b.qh));
-            let sixteen = i8x16_splat(16);
-            (
-                i8x16_sub(v128_or(lo, h0), sixteen),
-                i8x16_sub(v128_or(hi, h1), sixteen),
-            )
-        },
-        |b| b.d,
-    );
+    mv_legacy(w, rb, a, out, |b: &BlockQ5_0| {
+        let (lo, hi) = nibbles(&b.qs);
+        let (h0, h1) = fifth_bits(u32::from_le_bytes(b.qh));
+        let sixteen = i8x16_splat(16);
+        (
+            i8x16_sub(v128_or(lo, h0), sixteen),
+            i8x16_sub(v128_or(hi, h1), sixteen),
+        )
+    });
 }
 
-/// `R` Q4_1 rows against Q8_1 activations whose `d` and `s` are already f32.
+/// `R` Q4_1 rows against Q8_1 activations whose `d` and `s` are already f32. The four rows'
+/// `d` and `m` are converted together, and their `m · s` sums kept one per lane.
 #[inline(always)]
 fn q4_1_rows<const R: usize>(
     xs: [&[BlockQ4_1]; R],
@@ -206,20 +264,23 @@ fn q4_1_rows<const R: usize>(
     let (ad, asum) = (&ad[..nb], &asum[..nb]);
     let xs = xs.map(|x| &x[..nb]);
     let mut acc = [f32x4_splat(0.0); R];
-    let mut summs = [0f32; R];
+    let mut summs = f32x4_splat(0.0);
+    let lo16 = u32x4_splat(0xffff);
     for b in 0..nb {
         let (a0, a1) = (ld_i8(a16(&y[b].qs, 0)), ld_i8(a16(&y[b].qs, 16)));
-        for r in 0..R {
-            let bx = &xs[r][b];
-            summs[r] += fp16_le_to_f32(bx.m) * asum[b];
-            let (lo, hi) = nibbles(&bx.qs);
+        let dm = head_u32(&xs, b);
+        let dd = f32x4_mul(f16x4_to_f32(v128_and(dm, lo16)), f32x4_splat(ad[b]));
+        let m = f16x4_to_f32(u32x4_shr(dm, 16));
+        summs = f32x4_add(summs, f32x4_mul(m, f32x4_splat(asum[b])));
+        unroll::<R>(|r| {
+            let (lo, hi) = nibbles(&xs[r][b].qs);
             let s = i32x4_add(dot16(lo, a0), dot16(hi, a1));
-            acc[r] = fma_block(acc[r], s, fp16_le_to_f32(bx.d) * ad[b]);
-        }
+            acc[r] = f32x4_add(acc[r], f32x4_mul(f32x4_convert_i32x4(s), lane_splat(dd, r)));
+        });
     }
-    for r in 0..R {
-        out[r] = hsum(acc[r]) + summs[r];
-    }
+    unroll::<R>(|r| {
+        out[r] = hsum(acc[r]) + f32x4_extract_lane::<0>(lane_splat(summs, r));
+    });
 }
 
 fn mv_q4_1(w: &[u8], rb: usize, a: &[u8], out: &mut [f32]) {
@@ -247,13 +308,13 @@ fn q4_k_rows<const R: usize>(xs: [&[BlockQ4K]; R], y: &[BlockQ8K], out: &mut [f3
         let by = &y[b];
         let yd = by.d();
         let mut sc = [[0u8; 8]; R];
-        for r in 0..R {
+        unroll::<R>(|r| {
             let bx = &xs[r][b];
             let mn;
             (sc[r], mn) = k4_scales(&bx.scales);
             let summs = bsums_dot(by, |j| i32::from(mn[j / 2]));
             accm[r] += fp16_le_to_f32(bx.dmin) * yd * summs as f32;
-        }
+        });
         let mut sumi = [i32x4_splat(0); R];
         for c in 0..4 {
             let a_lo = [ld_i8(a16(&by.qs, 64 * c)), ld_i8(a16(&by.qs, 64 * c + 16))];
@@ -261,7 +322,7 @@ fn q4_k_rows<const R: usize>(xs: [&[BlockQ4K]; R], y: &[BlockQ8K], out: &mut [f3
                 ld_i8(a16(&by.qs, 64 * c + 32)),
                 ld_i8(a16(&by.qs, 64 * c + 48)),
             ];
-            for r in 0..R {
+            unroll::<R>(|r| {
                 let bx = &xs[r][b];
                 let mut s_lo = i32x4_splat(0);
                 let mut s_hi = i32x4_splat(0);
@@ -273,15 +334,15 @@ fn q4_k_rows<const R: usize>(xs: [&[BlockQ4K]; R], y: &[BlockQ8K], out: &mut [f3
                 let (lo_sc, hi_sc) = (sc[r][2 * c], sc[r][2 * c + 1]);
                 sumi[r] = i32x4_add(sumi[r], i32x4_mul(s_lo, i32x4_splat(i32::from(lo_sc))));
                 sumi[r] = i32x4_add(sumi[r], i32x4_mul(s_hi, i32x4_splat(i32::from(hi_sc))));
-            }
+            });
         }
-        for r in 0..R {
+        unroll::<R>(|r| {
             acc[r] = fma_block(acc[r], sumi[r], fp16_le_to_f32(xs[r][b].d) * yd);
-        }
+        });
     }
-    for r in 0..R {
+    unroll::<R>(|r| {
         out[r] = hsum(acc[r]) - accm[r];
-    }
+    });
 }
 
 fn mv_q4_k(w: &[u8], rb: usize, a: &[u8], out: &mut [f32]) {
@@ -309,7 +370,7 @@ fn q6_k_rows<const R: usize>(xs: [&[BlockQ6K]; R], y: &[BlockQ8K], out: &mut [f3
             for half in 0..2 {
                 let av: [v128; 4] =
                     core::array::from_fn(|k| ld_i8(a16(&by.qs, 128 * h + 32 * k + 16 * half)));
-                for r in 0..R {
+                unroll::<R>(|r| {
                     let bx = &xs[r][b];
                     let ql0 = ld(a16(&bx.ql, 64 * h + 16 * half));
                     let ql1 = ld(a16(&bx.ql, 64 * h + 32 + 16 * half));
@@ -327,17 +388,17 @@ fn q6_k_rows<const R: usize>(xs: [&[BlockQ6K]; R], y: &[BlockQ8K], out: &mut [f3
                         let sc = i32::from(bx.scales[(128 * h + 32 * k + 16 * half) / 16]);
                         sumi[r] = i32x4_add(sumi[r], i32x4_mul(d, i32x4_splat(sc)));
                     }
-                }
+                });
             }
         }
         let yd = by.d();
-        for r in 0..R {
+        unroll::<R>(|r| {
             acc[r] = fma_block(acc[r], sumi[r], fp16_le_to_f32(xs[r][b].d) * yd);
-        }
+        });
     }
-    for r in 0..R {
+    unroll::<R>(|r| {
         out[r] = hsum(acc[r]);
-    }
+    });
 }
 
 fn mv_q6_k(w: &[u8], rb: usize, a: &[u8], out: &mut [f32]) {
