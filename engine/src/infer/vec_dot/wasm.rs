@@ -9,6 +9,11 @@
 //! bytes are exactly one k-quant sub-block, so sub-block scales multiply those i32 lanes. The
 //! per-block f32 scale is applied to the four lanes and the lanes are summed at the end: only
 //! that f32 order differs from the scalar reference.
+//!
+//! Decode (one token) goes through [`matvec_fn`]'s whole-matrix kernels for the types SmolLM2's
+//! files use (Q8_0, Q4_0, Q4_1, Q5_0, Q4_K, Q6_K): four rows at a time, the activation scales
+//! converted once per matrix, each row bit-identical to its pair kernel. Batches (prompt
+//! processing) still call the pair kernels once per row and token.
 
 use core::arch::wasm32::*;
 
