@@ -494,3 +494,44 @@ fn matvec_kernels_equal_pair_kernels_bit_for_bit() {
         }
     }
 }
+
+/// Decode kernels against the scalar reference itself, on exact blocks (power-of-two scales:
+/// every f32 step is exact, so any difference is a wrong integer sum or a misplaced row), with
+/// ragged block counts and row counts that leave every remainder of the four-row tiles.
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+fn matvec_kernels_equal_the_reference_on_exact_blocks() {
+    let mut rng = Rng::new(44);
+    for &ty in TYPES {
+        let Some(mv) = matvec_fn(ty, Backend::Simd) else {
+            continue;
+        };
+        let reference = scalar_dot_fn(ty).unwrap();
+        let lens: &[usize] = if ty.block_size() == 32 {
+            &[32, 3 * 32, 13 * 32]
+        } else {
+            &[256, 3 * 256]
+        };
+        for &n in lens {
+            let rb = ty.row_bytes(n).unwrap();
+            for n_out in [1usize, 3, 4, 6, 9] {
+                let (_, a) = exact_case(ty, &mut rng, n);
+                let mut w = Vec::with_capacity(n_out * rb);
+                for _ in 0..n_out {
+                    w.extend(exact_case(ty, &mut rng, n).0);
+                }
+                let mut out = vec![f32::NAN; n_out];
+                mv(&w, rb, &a, &mut out);
+                for (r, row) in w.chunks_exact(rb).enumerate() {
+                    let want = reference(row, &a);
+                    assert_eq!(
+                        out[r].to_bits(),
+                        want.to_bits(),
+                        "{ty} n={n} matvec of {n_out} rows, row {r}: {} vs scalar {want}",
+                        out[r]
+                    );
+                }
+            }
+        }
+    }
+}

@@ -106,7 +106,39 @@ pub fn f32_to_f16_bits(f: f32) -> u16 {
 pub fn f16_bits_to_f32(h: u16) -> f32 {
     // The widening conversion is exact and unambiguous, so `half`'s implementation gives the
     // same bits as ggml's magic-number version (checked over all 65536 inputs in the tests).
-    half::f16::from_bits(h).to_f32()
+    // On x86-64 `half` may use F16C; elsewhere (wasm has no fp16 instruction) its software path
+    // costs a few branches per call, and the wasm kernels convert up to four scales per 32
+    // weights, so there the shorter bit-level version below runs (same bits, tested).
+    #[cfg(target_arch = "x86_64")]
+    {
+        half::f16::from_bits(h).to_f32()
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        f16_bits_to_f32_soft(h)
+    }
+}
+
+/// fp16 -> fp32 with integer and one f32 multiply, exact: the 15 magnitude bits shifted left by
+/// 13 line the fp16 exponent and mantissa up with f32's, which reads as the value times 2^-112
+/// (f32's exponent bias is 127, fp16's 15), subnormals included (an fp16 subnormal becomes an
+/// f32 subnormal, and the multiply by 2^112 is exact for every fp16 value). Infinities and NaNs
+/// need the all-ones exponent instead; NaNs come out quiet with their payload, as `half` and
+/// ggml's conversion give them.
+#[inline]
+pub fn f16_bits_to_f32_soft(h: u16) -> f32 {
+    const TWO_POW_112: f32 = f32::from_bits((127 + 112) << 23);
+    let h = u32::from(h);
+    let sign = (h & 0x8000) << 16;
+    let mag = h & 0x7fff;
+    let bits = if mag < 0x7c00 {
+        (f32::from_bits(mag << 13) * TWO_POW_112).to_bits()
+    } else if mag == 0x7c00 {
+        0x7f80_0000
+    } else {
+        0x7fc0_0000 | ((mag & 0x3ff) << 13)
+    };
+    f32::from_bits(sign | bits)
 }
 
 /// fp32 -> bfloat16 bits exactly like ggml's `ggml_compute_fp32_to_bf16` (ggml/src/ggml-impl.h):
@@ -406,6 +438,15 @@ mod tests {
         for h in 0..=u16::MAX {
             let a = f16_bits_to_f32(h);
             let b = ggml_fp16_to_fp32(h);
+            assert_eq!(a.to_bits(), b.to_bits(), "half {h:#06x}");
+        }
+    }
+
+    #[test]
+    fn soft_f16_to_f32_matches_half_for_every_half() {
+        for h in 0..=u16::MAX {
+            let a = f16_bits_to_f32_soft(h);
+            let b = half::f16::from_bits(h).to_f32();
             assert_eq!(a.to_bits(), b.to_bits(), "half {h:#06x}");
         }
     }

@@ -290,7 +290,14 @@ pub fn matvec_fn(ty: GgmlType, backend: Backend) -> Option<MatVecFn> {
             {
                 x86::matvec_fn(ty)
             }
-            #[cfg(not(target_arch = "x86_64"))]
+            #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+            {
+                wasm::matvec_fn(ty)
+            }
+            #[cfg(not(any(
+                target_arch = "x86_64",
+                all(target_arch = "wasm32", target_feature = "simd128")
+            )))]
             {
                 let _ = ty;
                 None
