@@ -361,9 +361,7 @@ impl Offload {
     /// The rows quantized here instead: what the caller does when its other quantizer cannot
     /// take them (non-finite values, a lost device). The same bytes either way.
     pub fn quantize_on_cpu(&self) -> Result<Vec<u8>, PipelineError> {
-        let rows = self.values.len() / self.ncols.max(1);
-        let row_bytes = self.ty.row_bytes(self.ncols).unwrap_or(0);
-        let mut out = vec![0u8; rows * row_bytes];
+        let mut out = vec![0u8; self.output_bytes()];
         quant::quantize_rows(self.ty, &self.values, self.ncols, &mut out, None).map_err(
             |source| PipelineError::Quant {
                 tensor: self.tensor.clone(),

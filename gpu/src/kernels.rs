@@ -169,13 +169,13 @@ impl Kernel {
 
 /// Splits `n` workgroups into an (x, y) grid with x at most `max` (WebGPU limits each
 /// dimension, usually to 65535; a 262k-row vocabulary needs more than that).
-fn grid_2d(n: usize, max: u32) -> (u32, u32) {
+pub(crate) fn grid_2d(n: usize, max: u32) -> (u32, u32) {
     let n = n.max(1) as u64;
     let x = n.min(u64::from(max));
     (x as u32, n.div_ceil(x) as u32)
 }
 
-fn u32_arg(what: &str, v: usize) -> Result<u32, GpuError> {
+pub(crate) fn u32_arg(what: &str, v: usize) -> Result<u32, GpuError> {
     u32::try_from(v).map_err(|_| GpuError::Input(format!("{what} {v} does not fit in u32")))
 }
 

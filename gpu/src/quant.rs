@@ -15,7 +15,7 @@
 use bitsmith_engine::GgmlType;
 
 use crate::batch::Batch;
-use crate::kernels::Kernel;
+use crate::kernels::{Kernel, grid_2d, u32_arg};
 use crate::pool::Slice;
 use crate::{Gpu, GpuError};
 
@@ -53,6 +53,13 @@ pub(crate) fn kernel_type(ty: GgmlType) -> Option<(u32, usize)> {
     })
 }
 
+/// The kernel's u32 words per block of `ty`, or the error for a type it does not make.
+fn words_per_block(ty: GgmlType) -> Result<usize, GpuError> {
+    kernel_type(ty)
+        .map(|(_, words)| words)
+        .ok_or_else(|| GpuError::Input(format!("no GPU quantizer for {ty}")))
+}
+
 /// The WGSL source of the quantize kernel for `ty`.
 pub(crate) fn source(ty: GgmlType) -> String {
     let (code, _) = kernel_type(ty).expect("Kernel::Quantize only exists for GPU quant types");
@@ -66,8 +73,7 @@ pub(crate) fn source(ty: GgmlType) -> String {
 /// The kernel's words to ggml blocks: the f16 scale `d` (and the minimum `m` where the type
 /// has one), then `qh` for the 5-bit types, then the quant bytes.
 pub fn pack_blocks(ty: GgmlType, words: &[u32], out: &mut [u8]) -> Result<(), GpuError> {
-    let (_, per_block) =
-        kernel_type(ty).ok_or_else(|| GpuError::Input(format!("no GPU quantizer for {ty}")))?;
+    let per_block = words_per_block(ty)?;
     let head = if matches!(ty, GgmlType::Q4_1 | GgmlType::Q5_1) {
         4
     } else {
@@ -107,23 +113,24 @@ impl Batch<'_> {
         dst: Slice<'_>,
         n_blocks: usize,
     ) -> Result<(), GpuError> {
-        let (_, per_block) =
-            kernel_type(ty).ok_or_else(|| GpuError::Input(format!("no GPU quantizer for {ty}")))?;
+        let per_block = words_per_block(ty)?;
         crate::batch::check_span("quantize input", src, n_blocks * QK)?;
         crate::batch::check_span("quantize output", dst, n_blocks * per_block)?;
-        let max = self.gpu.limits.max_compute_workgroups_per_dimension;
-        let groups = n_blocks.div_ceil(64).max(1);
-        let gx = groups.min(max as usize);
-        let gy = groups.div_ceil(gx);
-        let arg = |v: usize| {
-            u32::try_from(v).map_err(|_| GpuError::Input(format!("{v} does not fit in u32")))
-        };
-        let params = [arg(n_blocks)?, arg(src.off)?, arg(dst.off)?, arg(gx)?];
+        let (gx, gy) = grid_2d(
+            n_blocks.div_ceil(64),
+            self.gpu.limits.max_compute_workgroups_per_dimension,
+        );
+        let params = [
+            u32_arg("blocks", n_blocks)?,
+            u32_arg("offset", src.off)?,
+            u32_arg("offset", dst.off)?,
+            gx,
+        ];
         self.dispatch(
             Kernel::Quantize(ty),
             &[src.buf, dst.buf],
             &params,
-            [arg(gx)?, arg(gy)?, 1],
+            [gx, gy, 1],
         )
     }
 }
@@ -132,8 +139,7 @@ impl Gpu {
     /// Quantizes `values` (whole rows, a multiple of 32 values, all finite) to `ty`: the bytes
     /// the engine's CPU quantizer writes for them, in ggml's block layout.
     pub async fn quantize(&self, ty: GgmlType, values: &[f32]) -> Result<Vec<u8>, GpuError> {
-        let (_, per_block) =
-            kernel_type(ty).ok_or_else(|| GpuError::Input(format!("no GPU quantizer for {ty}")))?;
+        let per_block = words_per_block(ty)?;
         if !values.len().is_multiple_of(QK) {
             return Err(GpuError::Input(format!(
                 "{} values are not whole blocks of {QK}",
@@ -180,18 +186,13 @@ impl Gpu {
         ab.extend_from_slice(b);
         let src = self.upload(bytemuck::cast_slice(&ab));
         let dst = self.scratch(n);
-        let max = self.limits.max_compute_workgroups_per_dimension as usize;
-        let groups = n.div_ceil(64);
-        let gx = groups.min(max);
-        let gy = groups.div_ceil(gx);
+        let (gx, gy) = grid_2d(
+            n.div_ceil(64),
+            self.limits.max_compute_workgroups_per_dimension,
+        );
         let mut batch = self.batch();
-        let params = [n as u32, op, gx as u32, 0];
-        batch.dispatch(
-            Kernel::SoftFloatCheck,
-            &[&src, &dst],
-            &params,
-            [gx as u32, gy as u32, 1],
-        )?;
+        let params = [u32_arg("values", n)?, op, gx, 0];
+        batch.dispatch(Kernel::SoftFloatCheck, &[&src, &dst], &params, [gx, gy, 1])?;
         let out = batch.submit_and_read(dst.at(0), n).await?;
         Ok(bytemuck::cast_slice(&out).to_vec())
     }

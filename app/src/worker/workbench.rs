@@ -267,8 +267,10 @@ async fn quantize(
             Err(why) => (None, Some(why)),
         },
     };
-    let offload = |d: &bitsmith_engine::preset::TensorDecision| gpu_quantizes(d.target_type);
-    let no_offload = |_: &bitsmith_engine::preset::TensorDecision| false;
+    // With a GPU, the tensors whose type it makes go there.
+    let on_gpu = gpu.is_some();
+    let offload =
+        move |d: &bitsmith_engine::preset::TensorDecision| on_gpu && gpu_quantizes(d.target_type);
     let id = new_id(js_sys::Date::now(), js_sys::Math::random());
     let _lock = WriteLock::acquire(&id)
         .await?
@@ -290,10 +292,8 @@ async fn quantize(
             while pos < range.end {
                 let end = (pos + PIECE).min(range.end);
                 let bytes = reader.read(pos, end).await?;
-                let take: &dyn Fn(&bitsmith_engine::preset::TensorDecision) -> bool =
-                    if gpu.is_some() { &offload } else { &no_offload };
                 let rows = job
-                    .feed_offload(&bytes, &mut out, take)
+                    .feed_offload(&bytes, &mut out, &offload)
                     .map_err(format_error)?;
                 drop(bytes);
                 if let (Some(rows), Some(g)) = (rows, gpu.as_mut()) {

@@ -651,13 +651,13 @@ fn rows<'a, const N: usize>(s: &[&'a [u8]]) -> [&'a [u8]; N] {
 }
 
 /// Generates the safe tile entry point (dispatching on the shape) and the 1×1 pair kernel
-/// of a tile kernel.
+/// of a tile kernel; shared by the AVX2 kernels here and the AVX-512 ones in `avx512`.
 macro_rules! tile_entry {
     ($($tile:ident, $pair:ident => $k:ident);* $(;)?) => {$(
-        fn $tile(w: &[&[u8]], a: &[&[u8]], out: &mut [f32]) {
+        pub(super) fn $tile(w: &[&[u8]], a: &[&[u8]], out: &mut [f32]) {
             debug_assert_eq!(out.len(), w.len() * a.len());
-            // SAFETY: `tile_fn` hands this out only when `available()` confirmed AVX2, FMA
-            // and F16C.
+            // SAFETY: `tile_fn` / `dot_fn` hand this out only when the `available()` of the
+            // module that defines it confirmed every feature its kernel `$k` enables.
             unsafe {
                 match (w.len(), a.len()) {
                     (4, 1) => $k::<4, 1>(rows(w), rows(a), out),
@@ -679,7 +679,7 @@ macro_rules! tile_entry {
             }
         }
 
-        fn $pair(w: &[u8], a: &[u8]) -> f32 {
+        pub(super) fn $pair(w: &[u8], a: &[u8]) -> f32 {
             let mut out = [0f32];
             // SAFETY: as above: only reachable when the CPU has the features.
             unsafe { $k::<1, 1>([w], [a], &mut out) };
@@ -687,6 +687,7 @@ macro_rules! tile_entry {
         }
     )*};
 }
+pub(crate) use tile_entry;
 
 tile_entry!(
     tile_q8_0, w_q8_0 => t_q8_0;

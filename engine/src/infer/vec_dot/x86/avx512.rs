@@ -348,45 +348,7 @@ fn t_q6_k<const R: usize, const T: usize>(w: [&[u8]; R], a: [&[u8]; T], out: &mu
     }
 }
 
-/// Generates the safe tile entry point (dispatching on the shape) and the 1×1 pair kernel of
-/// each AVX-512 tile kernel.
-macro_rules! tile_entry {
-    ($($tile:ident, $pair:ident => $k:ident);* $(;)?) => {$(
-        pub(super) fn $tile(w: &[&[u8]], a: &[&[u8]], out: &mut [f32]) {
-            debug_assert_eq!(out.len(), w.len() * a.len());
-            // SAFETY: `super::tile_fn` hands this out only when `available()` confirmed
-            // AVX-512 F/BW/VNNI, AVX2, FMA and F16C.
-            unsafe {
-                match (w.len(), a.len()) {
-                    (4, 1) => $k::<4, 1>(rows(w), rows(a), out),
-                    (2, 4) => $k::<2, 4>(rows(w), rows(a), out),
-                    (2, 3) => $k::<2, 3>(rows(w), rows(a), out),
-                    (2, 2) => $k::<2, 2>(rows(w), rows(a), out),
-                    (2, 1) => $k::<2, 1>(rows(w), rows(a), out),
-                    (1, 4) => $k::<1, 4>(rows(w), rows(a), out),
-                    (1, 3) => $k::<1, 3>(rows(w), rows(a), out),
-                    (1, 2) => $k::<1, 2>(rows(w), rows(a), out),
-                    (nw, na) => {
-                        for r in 0..nw {
-                            for t in 0..na {
-                                $k::<1, 1>([w[r]], [a[t]], &mut out[r * na + t..r * na + t + 1]);
-                            }
-                        }
-                    }
-                }
-            }
-        }
-
-        pub(super) fn $pair(w: &[u8], a: &[u8]) -> f32 {
-            let mut out = [0f32];
-            // SAFETY: as above: only reachable when the CPU has the features.
-            unsafe { $k::<1, 1>([w], [a], &mut out) };
-            out[0]
-        }
-    )*};
-}
-
-tile_entry!(
+super::tile_entry!(
     tile_q8_0, w_q8_0 => t_q8_0;
     tile_q4_1, w_q4_1 => t_q4_1;
     tile_q5_0, w_q5_0 => t_q5_0;
